@@ -1,0 +1,47 @@
+"""Gateway application factory."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+from services.servicekit.pg_pool import open_pool
+
+from .api_keys import ApiKeyStore
+from .authentication import JwtVerifier
+from .problems import install_problem_handlers
+from .request_context import install_request_context
+from .rpc_pool import RpcProxyPool
+from .settings import GatewaySettings
+
+
+@dataclass
+class GatewayState:
+    settings: GatewaySettings
+    jwt: JwtVerifier
+    api_keys: ApiKeyStore
+    rpc_pool: RpcProxyPool
+    db_pool: object
+
+
+def create_app(settings: GatewaySettings | None = None) -> Flask:
+    settings = settings or GatewaySettings()
+    app = Flask("tsunagu_gateway")
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    db_pool = open_pool(settings.database_url, min_size=1, max_size=settings.rpc_pool_size, name="gateway")
+    app.extensions["tsunagu"] = GatewayState(
+        settings=settings,
+        jwt=JwtVerifier(settings.jwt_issuer, settings.jwt_audience, settings.public_key_files(), settings.jwks_url,
+                        settings.jwt_leeway_seconds),
+        api_keys=ApiKeyStore(db_pool),
+        rpc_pool=RpcProxyPool(settings.amqp_uri, settings.rpc_pool_size, settings.rpc_timeout),
+        db_pool=db_pool,
+    )
+    install_request_context(app)
+    install_problem_handlers(app)
+    from .openapi import bp as docs_bp
+    from .routes import api_keys, areas, identity, operations
+    for blueprint in (operations.bp, docs_bp, identity.bp, areas.bp, api_keys.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,79 @@
+"""Declaring an endpoint once: its route, who may call it, and the marshmallow schemas of its query, body and
+response. The same declaration enforces access, validates input (problem+json on failure) and feeds the
+OpenAPI document, so documentation and behaviour cannot drift apart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import wraps
+
+from flask import Blueprint, g, request
+from marshmallow import RAISE, Schema
+
+from services.servicekit.errors import BadRequest
+
+from .access import authorize
+
+PUBLIC: tuple = ()
+STAFF = ("prefecture", "bureau", "municipality", "organization", "admin")  # people, with a JWT
+PARTNERS = ("partner", "organization", "admin")  # partner systems (API key) and organisation staff
+ADMINS = ("admin",)
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    summary: str
+    audience: tuple
+    tags: tuple = ()
+    query: type[Schema] | None = None
+    body: type[Schema] | None = None
+    response: type[Schema] | None = None
+    many: bool = False
+    status: int = 200
+    description: str = ""
+    extra_responses: dict = field(default_factory=dict)
+    content_types: tuple = ("application/json",)
+
+
+OPERATIONS: list[Operation] = []
+
+
+def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, audience: tuple, tags=(),
+             query=None, body=None, response=None, many=False, status=200, description="",
+             extra_responses=None, content_types=("application/json",)):
+    operation = Operation(rule, method, summary, audience, tuple(tags), query, body, response, many, status,
+                          description, extra_responses or {}, tuple(content_types))
+    OPERATIONS.append(operation)
+
+    def decorate(fn):
+        @wraps(fn)
+        def view(*args, **kwargs):
+            g.principal = authorize(audience)
+            if query is not None:
+                g.query = query(unknown=RAISE).load(_query_args(query))
+            if body is not None:
+                payload = request.get_json(silent=True)
+                if payload is None:
+                    raise BadRequest("the request body must be a JSON document")
+                g.body = body(unknown=RAISE).load(payload)
+            return fn(*args, **kwargs)
+
+        bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
+        view.operation = operation
+        return view
+
+    return decorate
+
+
+def _query_args(schema_cls) -> dict:
+    """Query strings are flat; list fields accept repeated parameters (?term=a&term=b)."""
+    from marshmallow import fields as mf
+    schema = schema_cls()
+    out = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        declared = schema.fields.get(key)
+        out[key] = values if isinstance(declared, mf.List) else values[-1]
+    return out

@@ -1,0 +1,186 @@
+"""Outbox relay: publishes a service's committed integration events to RabbitMQ. A plain process, no eventlet.
+
+Loop: take up to `batch` unpublished rows `FOR UPDATE SKIP LOCKED`, publish each persistently with publisher
+confirms to `<service>.events` (nameko's event exchange, routing key = event type, so ordinary nameko
+`@event_handler`s receive them), mark them published, commit. It sleeps on LISTEN/NOTIFY with a polling
+fallback. If the broker is down nothing is marked, and the rows are sent when it is back (at-least-once; a
+crash after publishing and before marking re-sends, which idempotent consumers absorb).
+
+Run: python -m services.servicekit.outbox_relay members
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+import time
+from datetime import datetime, timezone
+
+import kombu
+import psycopg
+from nameko.constants import HEADER_PREFIX
+from nameko.events import get_event_exchange
+from psycopg.rows import dict_row
+
+from . import failpoints, settings
+from .observability import (OUTBOX_BACKLOG, OUTBOX_PUBLISH_LATENCY, OUTBOX_PUBLISHED, OUTBOX_UNROUTABLE,
+                            configure_logging)
+
+log = logging.getLogger("outbox_relay")
+NOTIFY_CHANNEL = "tsunagu_outbox"
+
+
+class OutboxRelay:
+    def __init__(self, producer: str, dsn: str, amqp_uri: str, batch: int = 200, poll_interval: float = 1.0,
+                 retention_days: int = 7):
+        self.producer = producer
+        self.dsn = dsn
+        self.amqp_uri = amqp_uri
+        self.batch = batch
+        self.poll_interval = poll_interval
+        self.retention_days = retention_days
+        self.stopping = threading.Event()
+        self.exchange = get_event_exchange(producer, {})
+        self._broker = None
+        self._kombu_producer = None
+        self._db = None
+        self._listener = None
+        self._last_prune = 0.0
+        self.ready = False
+
+    # -- connections -------------------------------------------------------------------------------
+    def _connect_db(self):
+        if self._db is None or self._db.closed:
+            self._db = psycopg.connect(self.dsn, row_factory=dict_row)
+        if self._listener is None or self._listener.closed:
+            self._listener = psycopg.connect(self.dsn, autocommit=True)
+            self._listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+
+    def _connect_broker(self):
+        if self._kombu_producer is not None:
+            return
+        broker = kombu.Connection(self.amqp_uri, transport_options={"confirm_publish": True}, heartbeat=60,
+                                  connect_timeout=5)
+        broker.ensure_connection(max_retries=1)
+        channel = broker.channel()
+        self.exchange(channel).declare()
+        self._broker = broker
+        self._kombu_producer = kombu.Producer(channel, exchange=self.exchange, serializer="json",
+                                              on_return=self._on_return)
+
+    def _drop_broker(self):
+        try:
+            if self._broker is not None:
+                self._broker.release()
+        except Exception:  # noqa: BLE001 - the connection is already broken; nothing to save
+            pass
+        self._broker = None
+        self._kombu_producer = None
+
+    def _on_return(self, exception, exchange, routing_key, message):
+        OUTBOX_UNROUTABLE.labels(self.producer, routing_key).inc()
+        log.warning("no queue is bound for this event type", extra={"event_type": routing_key})
+
+    # -- work --------------------------------------------------------------------------------------
+    def relay_once(self) -> int:
+        """Publish one batch. Returns how many events were published and marked."""
+        self._connect_db()
+        self._connect_broker()
+        with self._db.transaction():
+            rows = self._db.execute(
+                "SELECT id, event_id, event_type, envelope, created_at FROM outbox WHERE published_at IS NULL "
+                "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED", (self.batch,)).fetchall()
+            for row in rows:
+                envelope = row["envelope"]
+                headers = {f"{HEADER_PREFIX}.correlation_id": envelope.get("correlation_id") or "",
+                           "event_version": envelope["version"]}
+                self._kombu_producer.publish(
+                    envelope, routing_key=row["event_type"], delivery_mode=2, mandatory=True,
+                    message_id=str(row["event_id"]), headers=headers,
+                    retry=False)
+            failpoints.hit("relay.after_publish")
+            if rows:
+                self._db.execute("UPDATE outbox SET published_at = now() WHERE id = ANY(%s)",
+                                 ([r["id"] for r in rows],))
+        now = datetime.now(timezone.utc)
+        for row in rows:
+            OUTBOX_PUBLISH_LATENCY.labels(self.producer).observe((now - row["created_at"]).total_seconds())
+        OUTBOX_PUBLISHED.labels(self.producer).inc(len(rows))
+        return len(rows)
+
+    def _refresh_backlog_and_prune(self):
+        backlog = self._db.execute("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL").fetchone()["n"]
+        self._db.commit()
+        OUTBOX_BACKLOG.labels(self.producer).set(backlog)
+        if time.monotonic() - self._last_prune > 600:
+            self._db.execute("DELETE FROM outbox WHERE published_at < now() - make_interval(days => %s)",
+                             (self.retention_days,))
+            self._db.commit()
+            self._last_prune = time.monotonic()
+
+    def _wait_for_notify(self, timeout: float):
+        try:
+            for _ in self._listener.notifies(timeout=timeout, stop_after=1):
+                pass
+        except psycopg.OperationalError:
+            self._listener = None
+            self.stopping.wait(timeout)
+
+    def run(self):
+        backoff = 0.2
+        log.info("relay started", extra={"handler": self.producer})
+        while not self.stopping.is_set():
+            try:
+                published = self.relay_once()
+                self._refresh_backlog_and_prune()
+                self.ready = True
+                backoff = 0.2
+                if published < self.batch:
+                    self._wait_for_notify(self.poll_interval)
+            except (OSError, kombu.exceptions.OperationalError, kombu.exceptions.ConnectionError,
+                    psycopg.OperationalError) as exc:
+                # Broker or database unavailable: nothing was marked, so nothing is lost. Retry with back-off.
+                self.ready = False
+                log.warning("relay cannot reach %s; retrying in %.1fs", _which(exc), backoff)
+                self._drop_broker()
+                if isinstance(exc, psycopg.OperationalError):
+                    self._db = None
+                    self._listener = None
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception as exc:  # amqp channel errors and the like: reconnect and carry on
+                self.ready = False
+                log.exception("relay error (%s); reconnecting", type(exc).__name__)
+                self._drop_broker()
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        self._drop_broker()
+
+    def readiness(self) -> bool:
+        return self.ready
+
+
+def _which(exc) -> str:
+    return "the database" if isinstance(exc, psycopg.OperationalError) else "the broker"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Relay a service's outbox to RabbitMQ")
+    parser.add_argument("service", choices=settings.SERVICES + ("probe",))
+    parser.add_argument("--ops-port", type=int, default=None, help="port for /healthz, /readyz, /metrics")
+    parser.add_argument("--poll-interval", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    configure_logging(f"{args.service}-relay")
+    relay = OutboxRelay(args.service, settings.database_url(args.service), settings.amqp_uri(),
+                        poll_interval=args.poll_interval)
+    if args.ops_port:
+        from .ops_http import serve_ops
+        serve_ops(args.ops_port, relay.readiness)
+    signal.signal(signal.SIGTERM, lambda *_: relay.stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: relay.stopping.set())
+    relay.run()
+
+
+if __name__ == "__main__":
+    main()
