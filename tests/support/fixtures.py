@@ -103,3 +103,14 @@ def clean_probe_tables(probe_databases):
     with connect("probe_consumer") as conn:
         conn.execute("TRUNCATE probe_handled, probe_poison, probe_attempts, processed_messages")
     yield
+
+
+@pytest.fixture(scope="session")
+def stack(namespace, tmp_path_factory):
+    """The whole stack, provisioned in the test namespace, for end-to-end tests through the gateway."""
+    from services.servicekit.provision import provision
+    from tests.support.stack import Stack
+    provision()
+    started = Stack(tmp_path_factory.mktemp("dev-keys")).start()
+    yield started
+    started.stop()
