@@ -10,7 +10,7 @@ from functools import wraps
 from flask import Blueprint, g, request
 from marshmallow import RAISE, Schema
 
-from services.servicekit.errors import BadRequest
+from services.servicekit.errors import BadRequest, InvalidInput, field_errors_from_marshmallow
 
 from .access import authorize
 
@@ -52,12 +52,17 @@ def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, aud
         def view(*args, **kwargs):
             g.principal = authorize(audience)
             if query is not None:
-                g.query = query(unknown=RAISE).load(_query_args(query))
+                g.query_args = _query_args(query)
+                g.query = query(unknown=RAISE).load(g.query_args)
             if body is not None:
                 payload = request.get_json(silent=True)
                 if payload is None:
                     raise BadRequest("the request body must be a JSON document")
-                g.body = body(unknown=RAISE).load(payload)
+                errors = body(unknown=RAISE).validate(payload)
+                if errors:
+                    raise InvalidInput("the request has invalid fields", field_errors_from_marshmallow(errors))
+                # Forwarded as JSON: the service loads it again at its own edge (nameko RPC speaks JSON).
+                g.body = payload
             return fn(*args, **kwargs)
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])

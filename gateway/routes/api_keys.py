@@ -16,7 +16,7 @@ def _store():
 @endpoint(bp, "/v1/admin/api-keys", "POST", summary="Issue an API key for a partner system (shown once)",
           audience=ADMINS, tags=["admin"], body=ApiKeyCreateSchema, response=IssuedApiKeySchema, status=201)
 def create_api_key():
-    issued = _store().create(str(g.body["organization_id"]), g.body["name"], created_by=g.principal.subject)
+    issued = _store().create(g.body["organization_id"], g.body["name"], created_by=g.principal.subject)
     return IssuedApiKeySchema().dump(issued.__dict__), 201
 
 

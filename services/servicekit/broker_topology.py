@@ -29,6 +29,7 @@ SERVICE_CLASSES = {
     "members": "services.members.service:MembersService",
     "events": "services.events.service:EventsService",
     "referrals": "services.referrals.service:ReferralsService",
+    "referral_webhooks": "services.referrals.webhook_service:ReferralWebhooksService",
 }
 
 

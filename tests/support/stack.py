@@ -12,11 +12,18 @@ from gateway.settings import GatewaySettings
 from services.servicekit import settings
 from tests.support.processes import BIN, REPO_ROOT, Process, free_port, nameko_service, relay
 
-SERVICE_CLASSES = {"members": "MembersService", "events": "EventsService", "referrals": "ReferralsService"}
+# process name -> (module file, "module:Class", database component, whether it has an outbox relay)
+SERVICES = {
+    "members": ("services/members/service.py", "services.members.service:MembersService", "members", True),
+    "events": ("services/events/service.py", "services.events.service:EventsService", "events", True),
+    "referrals": ("services/referrals/service.py", "services.referrals.service:ReferralsService", "referrals", True),
+    "referral_webhooks": ("services/referrals/webhook_service.py",
+                          "services.referrals.webhook_service:ReferralWebhooksService", "referrals", False),
+}
 
 
 def existing_services() -> list[str]:
-    return [s for s in SERVICE_CLASSES if (REPO_ROOT / "services" / s / "service.py").exists()]
+    return [name for name, (path, *_rest) in SERVICES.items() if (REPO_ROOT / path).exists()]
 
 
 class Stack:
@@ -31,15 +38,16 @@ class Stack:
         self.processes: dict[str, Process] = {}
         for service in self.services:
             up = service.upper()
-            ops, relay_ops = free_port(), free_port()
-            self.ports[service], self.ports[f"{service}-relay"] = ops, relay_ops
-            self.env[f"{up}_OPS_ADDRESS"] = f"127.0.0.1:{ops}"
-            self.env[f"{up}_DATABASE_URL"] = settings.database_url(service)
+            self.ports[service] = free_port()
+            self.env[f"{up}_OPS_ADDRESS"] = f"127.0.0.1:{self.ports[service]}"
+            self.env[f"{up}_DATABASE_URL"] = settings.database_url(SERVICES[service][2])
         for service in self.services:
+            _path, class_path, component, has_relay = SERVICES[service]
             self.processes[service] = nameko_service(
-                service, f"services.{service}.service:{SERVICE_CLASSES[service]}",
-                REPO_ROOT / "deploy" / "nameko" / f"{service}.yml", self.env, self.ports[service])
-            self.processes[f"{service}-relay"] = relay(service, self.env, self.ports[f"{service}-relay"])
+                service, class_path, REPO_ROOT / "deploy" / "nameko" / f"{service}.yml", self.env, self.ports[service])
+            if has_relay:
+                self.ports[f"{service}-relay"] = free_port()
+                self.processes[f"{service}-relay"] = relay(component, self.env, self.ports[f"{service}-relay"])
         self.processes["gateway"] = Process(
             "gateway", [str(BIN / "gunicorn"), "-c", "gateway/gunicorn.conf.py", "gateway.wsgi:app"], self.env,
             ready_url=f"http://127.0.0.1:{self.ports['gateway']}/readyz")
