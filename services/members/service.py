@@ -1,0 +1,132 @@
+"""The members service: nameko entrypoints only. Each loads its input with the edge schema, runs a use case in
+one unit of work (state + outbox events commit together) and returns JSON-able dicts."""
+from services.servicekit import bootstrap  # noqa: F401  (first: psycopg's wait_select under eventlet)
+
+from marshmallow import RAISE, ValidationError
+from nameko.rpc import rpc
+
+from services.servicekit.caller import Caller
+from services.servicekit.database import Database
+from services.servicekit.errors import InvalidInput, field_errors_from_marshmallow
+from services.servicekit.ops_endpoints import OperationsEndpoints
+
+from . import memberships, organizations, platforms, schemas
+
+MEMBERSHIP_ACTIONS = {"approve": schemas.MembershipActionSchema, "reinstate": schemas.MembershipActionSchema,
+                      "suspend": schemas.MembershipActionSchema, "withdraw": schemas.MembershipActionSchema,
+                      "change_class": schemas.MembershipClassChangeSchema}
+
+
+def load(schema_cls, data, partial=False) -> dict:
+    try:
+        return schema_cls(unknown=RAISE).load(data or {}, partial=partial)
+    except ValidationError as exc:
+        raise InvalidInput("the request has invalid fields", field_errors_from_marshmallow(exc.messages)) from None
+
+
+class MembersService(OperationsEndpoints):
+    name = "members"
+    db = Database("members")
+    caller = Caller()
+
+    # ---- organisations ------------------------------------------------------------------------------------
+    @rpc
+    def register_organization(self, body):
+        data = load(schemas.OrganizationCreateSchema, body)
+        with self.db.unit_of_work() as uow:
+            return organizations.register(uow, self.caller, data)
+
+    @rpc
+    def update_organization(self, organization_id, body):
+        data = load(schemas.OrganizationUpdateSchema, body)
+        with self.db.unit_of_work() as uow:
+            return organizations.update(uow, self.caller, organization_id, data)
+
+    @rpc
+    def deactivate_organization(self, organization_id):
+        with self.db.unit_of_work() as uow:
+            return organizations.deactivate(uow, self.caller, organization_id)
+
+    @rpc
+    def get_organization(self, organization_id):
+        with self.db.unit_of_work() as uow:
+            return organizations.get(uow, self.caller, organization_id)
+
+    @rpc
+    def list_organizations(self, query):
+        q = load(schemas.OrganizationQuerySchema, query)
+        with self.db.unit_of_work() as uow:
+            return organizations.search(uow, self.caller, q)
+
+    @rpc
+    def export_organizations(self, query, after=None, limit=500):
+        q = load(schemas.OrganizationQuerySchema, query)
+        with self.db.unit_of_work() as uow:
+            return organizations.export(uow, self.caller, q, after, max(1, min(int(limit), 2000)))
+
+    # ---- platforms ----------------------------------------------------------------------------------------
+    @rpc
+    def create_platform(self, body):
+        data = load(schemas.PlatformCreateSchema, body)
+        with self.db.unit_of_work() as uow:
+            return platforms.create(uow, self.caller, data)
+
+    @rpc
+    def get_platform(self, platform_id):
+        with self.db.unit_of_work() as uow:
+            return platforms.get(uow, self.caller, platform_id)
+
+    @rpc
+    def update_platform(self, platform_id, body):
+        data = load(schemas.PlatformUpdateSchema, body)
+        with self.db.unit_of_work() as uow:
+            return platforms.update(uow, self.caller, platform_id, data)
+
+    @rpc
+    def change_platform_phase(self, platform_id, body):
+        data = load(schemas.PhaseChangeSchema, body)
+        with self.db.unit_of_work() as uow:
+            return platforms.set_phase(uow, self.caller, platform_id, data)
+
+    @rpc
+    def list_platforms(self, query=None):
+        q = load(schemas.PlatformQuerySchema, query)
+        with self.db.unit_of_work() as uow:
+            return platforms.list_(uow, self.caller, q)
+
+    @rpc
+    def platform_tree(self):
+        with self.db.unit_of_work() as uow:
+            return platforms.tree(uow, self.caller)
+
+    # ---- memberships --------------------------------------------------------------------------------------
+    @rpc
+    def invite_member(self, platform_id, body):
+        data = load(schemas.MembershipInviteSchema, body)
+        with self.db.unit_of_work() as uow:
+            return memberships.invite(uow, self.caller, platform_id, data)
+
+    @rpc
+    def apply_for_membership(self, platform_id, body):
+        data = load(schemas.MembershipApplySchema, body)
+        with self.db.unit_of_work() as uow:
+            return memberships.apply(uow, self.caller, platform_id, data)
+
+    @rpc
+    def change_membership(self, membership_id, action, body=None):
+        if action not in MEMBERSHIP_ACTIONS:
+            raise InvalidInput("unknown membership action", [{"pointer": "#/action", "detail": "unknown action"}])
+        data = load(MEMBERSHIP_ACTIONS[action], body)
+        with self.db.unit_of_work() as uow:
+            return memberships.act(uow, self.caller, membership_id, action, data)
+
+    @rpc
+    def get_membership(self, membership_id):
+        with self.db.unit_of_work() as uow:
+            return memberships.get(uow, self.caller, membership_id)
+
+    @rpc
+    def list_platform_members(self, platform_id, query=None):
+        q = load(schemas.MembershipQuerySchema, query)
+        with self.db.unit_of_work() as uow:
+            return memberships.list_for_platform(uow, self.caller, platform_id, q)
