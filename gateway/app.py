@@ -41,8 +41,9 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     install_request_context(app)
     install_problem_handlers(app)
     from .openapi import bp as docs_bp
-    from .routes import api_keys, areas, identity, members_memberships, members_organizations, members_platforms, operations
+    from .routes import (api_keys, areas, identity, members_hsds, members_memberships, members_organizations,
+                         members_platforms, operations)
     for blueprint in (operations.bp, docs_bp, identity.bp, areas.bp, api_keys.bp, members_organizations.bp,
-                      members_platforms.bp, members_memberships.bp):
+                      members_platforms.bp, members_memberships.bp, members_hsds.bp):
         app.register_blueprint(blueprint)
     return app

@@ -127,9 +127,13 @@ class DirectoryQuery:
     scope_service_areas: list[str] | None = None
     own_organization_id: str | None = None
     published_or_own: bool = False
+    organization_id: str | None = None
 
     def where(self) -> tuple[str, list]:
         clauses, params = [], []
+        if self.organization_id is not None:
+            clauses.append("o.id = %s::uuid")
+            params.append(self.organization_id)
         if not self.include_inactive:
             clauses.append("o.active")
         if self.terms:
@@ -375,3 +379,29 @@ def list_platform_members(conn, platform_id: str, status: str | None, membership
         total = conn.execute(f"SELECT count(*) AS n FROM memberships m WHERE {' AND '.join(clauses)}",
                              params).fetchone()["n"]
     return rows, total
+
+
+def search_services(conn, query: DirectoryQuery, activity_type: str | None, page: int, per_page: int
+                    ) -> tuple[list[dict], int]:
+    """HSDS services: one per (published organisation, activity type); an organisation without activity types
+    offers one general service ('other')."""
+    where, params = query.where()
+    extra = ""
+    if activity_type:
+        extra = " AND s.activity_type = %s"
+        params = params + [activity_type]
+    rows = conn.execute(
+        f"SELECT {ORG_SELECT}, s.activity_type, count(*) OVER () AS total_items FROM organizations o "
+        f"CROSS JOIN LATERAL unnest(CASE WHEN cardinality(o.activity_types) = 0 THEN ARRAY['other'] "
+        f"ELSE o.activity_types END) AS s(activity_type) WHERE {where}{extra} "
+        f"ORDER BY o.natural_key, o.id, s.activity_type LIMIT %s OFFSET %s",
+        params + [per_page, (page - 1) * per_page]).fetchall()
+    if rows:
+        return rows, rows[0]["total_items"]
+    if page == 1:
+        return [], 0
+    total = conn.execute(
+        f"SELECT count(*) AS n FROM organizations o CROSS JOIN LATERAL unnest(CASE WHEN cardinality(o.activity_types)"
+        f" = 0 THEN ARRAY['other'] ELSE o.activity_types END) AS s(activity_type) WHERE {where}{extra}",
+        params).fetchone()["n"]
+    return [], total

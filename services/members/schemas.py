@@ -306,3 +306,29 @@ class MembershipSchema(Schema):
 
 class MembershipPageSchema(PageSchema):
     contents = fields.List(fields.Nested(MembershipSchema))
+
+
+# ---- public HSDS API --------------------------------------------------------------------------------------
+class HsdsQuerySchema(Schema):
+    search = fields.String(validate=validate.Length(max=200), metadata={"description": "free text, Japanese folded"})
+    taxonomy_term_id = fields.String(validate=_known_term, metadata={"description": "term id or code (descendants too)"})
+    area_code = AreaCode(metadata={"description": "Japan profile: services serving this area or one containing it"})
+    modified_after = fields.AwareDateTime()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    format = fields.String(validate=validate.OneOf(["json", "ndjson"]), load_default="json")
+
+
+class HsdsServiceQuerySchema(HsdsQuerySchema):
+    organization_id = fields.UUID()
+    activity_type = fields.String(validate=validate.OneOf(list(ACTIVITY_TYPES)))
+
+
+class HsdsRootSchema(Schema):
+    version = fields.String()
+    profile = fields.String()
+    openapi_url = fields.String()
+
+
+class HsdsPageSchema(PageSchema):
+    pass

@@ -10,7 +10,7 @@ from services.servicekit.database import Database
 from services.servicekit.errors import InvalidInput, field_errors_from_marshmallow
 from services.servicekit.ops_endpoints import OperationsEndpoints
 
-from . import memberships, organizations, platforms, schemas
+from . import hsds, memberships, organizations, platforms, schemas
 
 MEMBERSHIP_ACTIONS = {"approve": schemas.MembershipActionSchema, "reinstate": schemas.MembershipActionSchema,
                       "suspend": schemas.MembershipActionSchema, "withdraw": schemas.MembershipActionSchema,
@@ -130,3 +130,37 @@ class MembersService(OperationsEndpoints):
         q = load(schemas.MembershipQuerySchema, query)
         with self.db.unit_of_work() as uow:
             return memberships.list_for_platform(uow, self.caller, platform_id, q)
+
+    # ---- public HSDS 3.0 (no caller needed; published organisations only) -----------------------------------
+    @rpc
+    def hsds_organizations(self, query):
+        q = load(schemas.HsdsQuerySchema, query)
+        with self.db.unit_of_work() as uow:
+            return hsds.list_organizations(uow, q)
+
+    @rpc
+    def hsds_organization(self, organization_id):
+        with self.db.unit_of_work() as uow:
+            return hsds.get_organization(uow, organization_id)
+
+    @rpc
+    def hsds_services(self, query):
+        q = load(schemas.HsdsServiceQuerySchema, query)
+        with self.db.unit_of_work() as uow:
+            return hsds.list_services(uow, q)
+
+    @rpc
+    def hsds_service(self, service_id):
+        with self.db.unit_of_work() as uow:
+            return hsds.get_service(uow, service_id)
+
+    @rpc
+    def hsds_export(self, kind, query, after=None, limit=500):
+        q = load(schemas.HsdsServiceQuerySchema if kind == "services" else schemas.HsdsQuerySchema, query)
+        with self.db.unit_of_work() as uow:
+            return hsds.export(uow, "services" if kind == "services" else "organizations", q, after,
+                               max(1, min(int(limit), 2000)))
+
+    @rpc
+    def hsds_profile(self):
+        return hsds.profile_document()
