@@ -1,13 +1,17 @@
 """The organisation directory (members service): register, update, deactivate, read, search and stream."""
 import json
 
-from flask import Blueprint, Response, current_app, g, stream_with_context
+from flask import Blueprint, Response, g, request, stream_with_context
 
-from services.members.schemas import (OrganizationCreateSchema, OrganizationPageSchema, OrganizationQuerySchema,
-                                      OrganizationSchema, OrganizationUpdateSchema)
+from services.members.csv_import import decode
+from services.members.schemas import (ImportQuerySchema, ImportReportSchema, OrganizationCreateSchema,
+                                      OrganizationPageSchema, OrganizationQuerySchema, OrganizationSchema,
+                                      OrganizationUpdateSchema)
+from services.servicekit.errors import BadRequest
 
 from .. import services_client
 from ..endpoints import STAFF, endpoint
+from ..problems import problem
 
 bp = Blueprint("members_organizations", __name__)
 TAGS = ["organizations"]
@@ -72,3 +76,31 @@ def update_organization(organization_id):
           audience=STAFF, tags=TAGS, response=OrganizationSchema)
 def deactivate_organization(organization_id):
     return services_client.call("members", "deactivate_organization", organization_id)
+
+
+MAX_UPLOAD = 10 * 1024 * 1024
+
+
+@endpoint(bp, "/v1/organizations/import", "POST", summary="Import organisations from CSV", audience=STAFF, tags=TAGS,
+          query=ImportQuerySchema, response=ImportReportSchema, content_types=("application/json",),
+          description="Body: `text/csv`, or `multipart/form-data` with a `file` field (UTF-8 or Shift_JIS). Every "
+                      "row is validated and reported with its line number; on any invalid row nothing is imported "
+                      "(422 with `errors[].line`) unless `skip_invalid=true`. Rows match existing organisations by "
+                      "`external_id`, else by normalised name + home area, so re-importing creates no duplicates.")
+def import_organizations():
+    if request.content_length and request.content_length > MAX_UPLOAD:
+        raise BadRequest("the file is larger than 10 MB")
+    if request.files.get("file") is not None:
+        data = request.files["file"].read(MAX_UPLOAD + 1)
+    else:
+        data = request.get_data(cache=False)
+    if not data:
+        raise BadRequest("send the CSV as a text/csv body or as a multipart 'file' field")
+    if len(data) > MAX_UPLOAD:
+        raise BadRequest("the file is larger than 10 MB")
+    report = services_client.call("members", "import_organizations", decode(data), g.query_args)
+    if report["rejected"]:
+        lines = len({e["line"] for e in report["errors"]})
+        return problem(422, "Invalid input", f"{lines} line(s) with errors; nothing was imported", "invalid-input",
+                       report["errors"])
+    return report

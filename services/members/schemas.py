@@ -332,3 +332,21 @@ class HsdsRootSchema(Schema):
 
 class HsdsPageSchema(PageSchema):
     pass
+
+
+class ImportQuerySchema(Schema):
+    skip_invalid = fields.Boolean(load_default=False,
+                                  metadata={"description": "import the valid rows even if some are invalid"})
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "validate and report, change nothing"})
+
+
+class ImportReportSchema(Schema):
+    rejected = fields.Boolean()
+    dry_run = fields.Boolean()
+    rows_read = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    invalid = fields.Integer()
+    errors = fields.List(fields.Dict(), metadata={"description": "[{line, pointer, detail}]"})
+    rows = fields.List(fields.Dict(), metadata={"description": "[{line, status, organization_id}]"})

@@ -10,7 +10,7 @@ from services.servicekit.database import Database
 from services.servicekit.errors import InvalidInput, field_errors_from_marshmallow
 from services.servicekit.ops_endpoints import OperationsEndpoints
 
-from . import hsds, memberships, organizations, platforms, schemas
+from . import csv_import, hsds, memberships, organizations, platforms, schemas
 
 MEMBERSHIP_ACTIONS = {"approve": schemas.MembershipActionSchema, "reinstate": schemas.MembershipActionSchema,
                       "suspend": schemas.MembershipActionSchema, "withdraw": schemas.MembershipActionSchema,
@@ -164,3 +164,13 @@ class MembersService(OperationsEndpoints):
     @rpc
     def hsds_profile(self):
         return hsds.profile_document()
+
+    # ---- bulk import --------------------------------------------------------------------------------------
+    @rpc
+    def import_organizations(self, csv_text, options=None):
+        opts = load(schemas.ImportQuerySchema, options)
+        try:
+            with self.db.unit_of_work() as uow:
+                return csv_import.import_csv(uow, self.caller, csv_text, opts["skip_invalid"], opts["dry_run"])
+        except csv_import.Rejected as rejected:  # raised inside the unit of work: nothing was written
+            return rejected.report
