@@ -405,3 +405,52 @@ def search_services(conn, query: DirectoryQuery, activity_type: str | None, page
         f" = 0 THEN ARRAY['other'] ELSE o.activity_types END) AS s(activity_type) WHERE {where}{extra}",
         params).fetchone()["n"]
     return [], total
+
+
+# ---- statistics (state as of a date, reconstructed from the dated histories) --------------------------------
+_PF_AS_OF = """
+    WITH state AS (
+        SELECT DISTINCT ON (h.platform_id) h.platform_id, h.to_phase AS phase, h.effective_on AS since
+        FROM platform_phase_history h WHERE h.effective_on <= %(as_of)s
+        ORDER BY h.platform_id, h.effective_on DESC, h.id DESC)
+    SELECT p.id, p.name, p.level, p.area_code, p.parent_platform_id, s.phase, s.since
+    FROM platforms p JOIN state s ON s.platform_id = p.id
+    WHERE p.area_code = ANY(%(areas)s::text[]) ORDER BY p.area_code, p.name"""
+
+_MEMBERSHIP_AS_OF = """
+    WITH state AS (
+        SELECT DISTINCT ON (h.membership_id) h.membership_id, h.to_status AS status, h.membership_class
+        FROM membership_history h WHERE h.effective_on <= %(as_of)s
+        ORDER BY h.membership_id, h.effective_on DESC, h.id DESC),
+    current AS (
+        SELECT m.id, m.platform_id, p.area_code, s.status, s.membership_class, o.legal_form, o.taxonomy_codes
+        FROM memberships m JOIN state s ON s.membership_id = m.id
+        JOIN platforms p ON p.id = m.platform_id JOIN organizations o ON o.id = m.organization_id
+        WHERE p.area_code = ANY(%(areas)s::text[]))
+"""
+
+
+def platforms_as_of(conn, areas: list[str], as_of) -> list[dict]:
+    return conn.execute(_PF_AS_OF, {"areas": areas, "as_of": as_of}).fetchall()
+
+
+def membership_counts_as_of(conn, areas: list[str], as_of) -> dict[str, list[dict]]:
+    params = {"areas": areas, "as_of": as_of}
+    return {
+        "by_platform": conn.execute(_MEMBERSHIP_AS_OF + """
+            SELECT area_code, platform_id, status, membership_class, count(*) AS n FROM current
+            GROUP BY area_code, platform_id, status, membership_class""", params).fetchall(),
+        "by_legal_form": conn.execute(_MEMBERSHIP_AS_OF + """
+            SELECT area_code, legal_form, count(*) AS n FROM current WHERE status = 'active'
+            GROUP BY area_code, legal_form""", params).fetchall(),
+        "by_field": conn.execute(_MEMBERSHIP_AS_OF + """
+            SELECT area_code, field, count(*) AS n FROM current CROSS JOIN LATERAL unnest(taxonomy_codes) AS field
+            WHERE status = 'active' GROUP BY area_code, field""", params).fetchall(),
+        "new_per_month": conn.execute("""
+            SELECT p.area_code, to_char(first.activated_on, 'YYYY-MM') AS month, count(*) AS n
+            FROM (SELECT h.membership_id, min(h.effective_on) AS activated_on FROM membership_history h
+                  WHERE h.to_status = 'active' AND h.effective_on <= %(as_of)s GROUP BY h.membership_id) first
+            JOIN memberships m ON m.id = first.membership_id JOIN platforms p ON p.id = m.platform_id
+            WHERE p.area_code = ANY(%(areas)s::text[])
+            GROUP BY p.area_code, month""", params).fetchall(),
+    }

@@ -350,3 +350,8 @@ class ImportReportSchema(Schema):
     invalid = fields.Integer()
     errors = fields.List(fields.Dict(), metadata={"description": "[{line, pointer, detail}]"})
     rows = fields.List(fields.Dict(), metadata={"description": "[{line, status, organization_id}]"})
+
+
+class StatisticsQuerySchema(Schema):
+    scope_area = AreaCode(required=True)
+    as_of = fields.Date(metadata={"description": "defaults to today"})

@@ -10,7 +10,7 @@ from services.servicekit.database import Database
 from services.servicekit.errors import InvalidInput, field_errors_from_marshmallow
 from services.servicekit.ops_endpoints import OperationsEndpoints
 
-from . import csv_import, hsds, memberships, organizations, platforms, schemas
+from . import csv_import, hsds, memberships, organizations, platforms, schemas, statistics
 
 MEMBERSHIP_ACTIONS = {"approve": schemas.MembershipActionSchema, "reinstate": schemas.MembershipActionSchema,
                       "suspend": schemas.MembershipActionSchema, "withdraw": schemas.MembershipActionSchema,
@@ -174,3 +174,11 @@ class MembersService(OperationsEndpoints):
                 return csv_import.import_csv(uow, self.caller, csv_text, opts["skip_invalid"], opts["dry_run"])
         except csv_import.Rejected as rejected:  # raised inside the unit of work: nothing was written
             return rejected.report
+
+    # ---- dashboards ---------------------------------------------------------------------------------------
+    @rpc
+    def statistics(self, scope_area, as_of=None):
+        from datetime import date
+        q = load(schemas.StatisticsQuerySchema, {"scope_area": scope_area, **({"as_of": as_of} if as_of else {})})
+        with self.db.unit_of_work() as uow:
+            return statistics.compute(uow, self.caller, q["scope_area"], q.get("as_of") or date.today())
