@@ -1,0 +1,37 @@
+"""The demo data loads, is idempotent, and matches the sources' figures."""
+from datetime import date
+
+import pytest
+
+from services.members import demo_data, statistics
+from tests.integration.members.conftest import ADMIN
+from tests.support.fixtures import connect
+
+pytestmark = pytest.mark.integration
+
+
+def test_demo_data_is_idempotent_and_matches_the_sources(members_db):
+    first = demo_data.seed(members_db)
+    with connect("members") as conn:
+        counts = {t: conn.execute(f"SELECT count(*) AS n FROM {t}").fetchone()["n"]
+                  for t in ("organizations", "platforms", "memberships", "outbox")}
+    assert demo_data.seed(members_db) == first
+    with connect("members") as conn:
+        again = {t: conn.execute(f"SELECT count(*) AS n FROM {t}").fetchone()["n"]
+                 for t in ("organizations", "platforms", "memberships", "outbox")}
+        steering = conn.execute("SELECT count(*) AS n FROM memberships WHERE platform_id = %s AND "
+                                "membership_class = 'steering' AND status = 'active'", (first["hokkaido"],)).fetchone()
+        pf = conn.execute("SELECT phase, phase_since, first_meeting_on FROM platforms WHERE id = %s",
+                          (first["hokkaido"],)).fetchone()
+        kushiro = conn.execute("SELECT phase FROM platforms WHERE id = %s", (first["kushiro"],)).fetchone()
+    assert again == counts
+    assert steering["n"] == 14
+    assert pf["phase"] == "established" and pf["phase_since"] == date(2023, 10, 26)
+    assert kushiro["phase"] == "preparation"
+    with members_db.unit_of_work() as uow:
+        stats = statistics.compute(uow, ADMIN, "01", date(2024, 3, 15))
+    hokkaido = next(p for p in stats["by_area"]["01"]["platforms"] if p["platform_id"] == first["hokkaido"])
+    # 14 steering members, 9 named members, 178 other municipalities and 179 municipal councils.
+    assert hokkaido["members_by_class"]["steering"] == 14
+    assert hokkaido["members_by_status"]["active"] == 14 + 9 + 178 + 179
+    assert len(stats["by_area"]["012301"]["platforms"]) == 1
