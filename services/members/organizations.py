@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from functools import lru_cache
 
 from services.servicekit import taxonomy
 from services.servicekit.caller import Principal
@@ -75,13 +76,14 @@ def event_payload(org: dict, changed_fields: list[str] | None = None) -> dict:
     return payload
 
 
+@lru_cache(maxsize=256)
+def _term_ref(code: str) -> dict | None:
+    term = taxonomy.get(code)
+    return {"id": term.id, "code": term.code, "name": term.name, "parent_id": term.parent_id} if term else None
+
+
 def term_refs(codes) -> list[dict]:
-    refs = []
-    for code in codes or ():
-        term = taxonomy.get(code)
-        if term:
-            refs.append({"id": term.id, "code": term.code, "name": term.name, "parent_id": term.parent_id})
-    return refs
+    return [dict(ref) for ref in (_term_ref(c) for c in codes or ()) if ref is not None]
 
 
 def to_dict(org: dict, include_contacts: bool, memberships: list[dict] | None = None,

@@ -20,7 +20,6 @@ def derived_search_columns(org: dict) -> dict:
     return {
         "natural_key": natural_key(org["name"], org["home_area_code"]),
         "search_text": japanese_text.search_text(*texts),
-        "search_ngrams": japanese_text.document_ngrams(*texts),
     }
 
 
@@ -138,7 +137,7 @@ class DirectoryQuery:
             clauses.append("o.active")
         if self.terms:
             grams = sorted(set().union(*(japanese_text.ngrams_of_term(t) for t in self.terms)))
-            clauses.append("o.search_ngrams @> %s::text[]")
+            clauses.append("members_ngrams(o.search_text) @> %s::text[]")
             params.append(grams)
             for term in self.terms:
                 clauses.append("o.search_text LIKE %s")

@@ -1,5 +1,18 @@
 -- Members service: organisations (HSDS 3.0 shaped), platforms (PFs) and memberships.
 
+-- Unigrams and bigrams of already folded text (NFKC, lower case, katakana→hiragana: japanese_text.fold), per
+-- whitespace-separated token. Exactly japanese_text.document_ngrams; a test checks the two agree. Indexed as an
+-- expression so the heap rows stay narrow (the array would double their size), and independent of the
+-- database's ctype, unlike pg_trgm.
+CREATE FUNCTION members_ngrams(folded text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(DISTINCT g ORDER BY g), '{}')
+    FROM (SELECT substr(w, i, n) AS g
+          FROM regexp_split_to_table(folded, '\s+') AS w,
+               LATERAL (VALUES (1), (2)) AS sizes(n),
+               LATERAL generate_series(1, length(w) - n + 1) AS i) grams
+$$;
+
 CREATE TABLE organizations (
     id                   uuid PRIMARY KEY,
     name                 text NOT NULL,
@@ -25,17 +38,16 @@ CREATE TABLE organizations (
     revision             integer NOT NULL DEFAULT 1,
     natural_key          text NOT NULL,              -- folded name + '|' + home area: duplicate detection
     search_text          text NOT NULL,              -- folded name, kana, alternate name, description
-    search_ngrams        text[] NOT NULL,            -- unigrams + bigrams of search_text (see japanese_text.py)
     created_at           timestamptz NOT NULL DEFAULT now(),
     updated_at           timestamptz NOT NULL DEFAULT now(),
     deactivated_at       timestamptz
 );
 CREATE UNIQUE INDEX organizations_natural_key ON organizations (natural_key) WHERE active;
 CREATE UNIQUE INDEX organizations_external_id ON organizations (external_id) WHERE external_id IS NOT NULL;
-CREATE INDEX organizations_ngrams ON organizations USING gin (search_ngrams);
-CREATE INDEX organizations_taxonomy ON organizations USING gin (taxonomy_codes);
-CREATE INDEX organizations_service_areas ON organizations USING gin (service_area_codes);
-CREATE INDEX organizations_activity_types ON organizations USING gin (activity_types);
+CREATE INDEX organizations_ngrams ON organizations USING gin (members_ngrams(search_text)) WITH (fastupdate = off);
+CREATE INDEX organizations_taxonomy ON organizations USING gin (taxonomy_codes) WITH (fastupdate = off);
+CREATE INDEX organizations_service_areas ON organizations USING gin (service_area_codes) WITH (fastupdate = off);
+CREATE INDEX organizations_activity_types ON organizations USING gin (activity_types) WITH (fastupdate = off);
 CREATE INDEX organizations_home_area ON organizations (home_area_code);
 CREATE INDEX organizations_updated ON organizations (updated_at, id);
 CREATE INDEX organizations_published ON organizations (id) WHERE published AND active;
