@@ -183,10 +183,15 @@ class DirectoryQuery:
 
 
 def search_organizations(conn, query: DirectoryQuery, page: int, per_page: int) -> tuple[list[dict], int]:
+    """One page in name order plus the total. Matching and counting work on narrow (id, natural_key) rows; only
+    the page's rows are read in full, so a broad query does not sort or spill thousands of wide rows."""
     where, params = query.where()
     rows = conn.execute(
-        f"SELECT {ORG_SELECT}, count(*) OVER () AS total_items FROM organizations o WHERE {where} "
-        f"ORDER BY o.natural_key, o.id LIMIT %s OFFSET %s", params + [per_page, (page - 1) * per_page]).fetchall()
+        f"WITH matches AS MATERIALIZED (SELECT o.id, o.natural_key FROM organizations o WHERE {where}), "
+        f"page AS (SELECT id, natural_key FROM matches ORDER BY natural_key, id LIMIT %s OFFSET %s) "
+        f"SELECT {ORG_SELECT}, (SELECT count(*) FROM matches) AS total_items "
+        f"FROM page JOIN organizations o ON o.id = page.id ORDER BY page.natural_key, page.id",
+        params + [per_page, (page - 1) * per_page]).fetchall()
     if rows:
         return rows, rows[0]["total_items"]
     if page == 1:

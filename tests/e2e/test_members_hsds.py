@@ -76,3 +76,16 @@ def test_services_stream_as_ndjson(stack):
         validate("service", line)
     orgs = [json.loads(line) for line in get(stack, "/hsds/organizations", format="ndjson").text.splitlines()]
     assert len(orgs) == get(stack, "/hsds/organizations").json()["total_items"]
+
+
+def test_the_members_endpoints_are_documented_in_openapi(stack):
+    spec = requests.get(stack.url + "/openapi.json").json()
+    for path in ("/v1/organizations", "/v1/organizations/import", "/v1/organizations/{organization_id}",
+                 "/v1/platforms", "/v1/platforms/tree", "/v1/platforms/{platform_id}/phase",
+                 "/v1/platforms/{platform_id}/invitations", "/v1/memberships/{membership_id}/approve",
+                 "/hsds/", "/hsds/organizations", "/hsds/services", "/hsds/services/{service_id}", "/hsds/profile"):
+        assert path in spec["paths"], path
+    assert "security" not in spec["paths"]["/hsds/services"]["get"]
+    assert spec["paths"]["/v1/organizations"]["post"]["security"]
+    create = spec["components"]["schemas"]["OrganizationCreate"]
+    assert set(create["required"]) >= {"name", "legal_form", "home_area_code", "service_area_codes"}
