@@ -22,6 +22,8 @@ class GatewaySettings:
     jwt_leeway_seconds: int = field(default_factory=lambda: int(os.environ.get("TSUNAGU_JWT_LEEWAY", "30")))
     oidc_authorize_url: str | None = field(default_factory=lambda: os.environ.get("TSUNAGU_OIDC_AUTHORIZE_URL") or None)
     oidc_client_id: str | None = field(default_factory=lambda: os.environ.get("TSUNAGU_OIDC_CLIENT_ID") or None)
+    oidc_token_url: str | None = field(default_factory=lambda: os.environ.get("TSUNAGU_OIDC_TOKEN_URL") or None)
+    oidc_scope: str = field(default_factory=lambda: os.environ.get("TSUNAGU_OIDC_SCOPE", "openid"))
     database_url: str = field(default_factory=lambda: kit_settings.database_url("gateway"))
     amqp_uri: str = field(default_factory=kit_settings.amqp_uri)
     rpc_pool_size: int = field(default_factory=lambda: int(os.environ.get("TSUNAGU_RPC_POOL_SIZE", "16")))
