@@ -40,8 +40,9 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     )
     install_request_context(app)
     install_problem_handlers(app)
+    from .dashboard.page import bp as dashboard_page_bp
     from .openapi import bp as docs_bp
-    from .routes import api_keys, areas, identity, operations
-    for blueprint in (operations.bp, docs_bp, identity.bp, areas.bp, api_keys.bp):
+    from .routes import api_keys, areas, dashboard, identity, operations
+    for blueprint in (operations.bp, docs_bp, dashboard_page_bp, identity.bp, areas.bp, api_keys.bp, dashboard.bp):
         app.register_blueprint(blueprint)
     return app
