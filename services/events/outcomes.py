@@ -113,7 +113,7 @@ def get_survey(uow, principal, event_id) -> dict:
     return s
 
 
-def record_handout(uow, principal, data: dict) -> dict:
+def record_handout(uow, principal, data: dict, handout_id: str | None = None) -> dict:
     conn = uow.conn
     pf = managed_platform(conn, principal, data["platform_id"], "#/platform_id")
     if data.get("event_id"):
@@ -128,7 +128,7 @@ def record_handout(uow, principal, data: dict) -> dict:
     problems = distribution_problems(data.get("copies_printed"), data.get("distributions", []))
     if problems:
         raise InvalidInput("the request has invalid fields", problems)
-    handout_id = str(uuid.uuid4())
+    handout_id = handout_id or str(uuid.uuid4())
     repo.insert_handout(conn, {
         "id": handout_id, "platform_id": pf["id"], "level": pf["level"], "area_code": pf["area_code"],
         "event_id": data.get("event_id"), "trial_project_id": data.get("trial_project_id"), "item": data["item"],

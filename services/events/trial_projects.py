@@ -55,7 +55,7 @@ def view(p) -> dict:
     return jsonable(out)
 
 
-def create(uow, principal, data: dict) -> dict:
+def create(uow, principal, data: dict, project_id: str | None = None) -> dict:
     conn = uow.conn
     platform_id, level, area_code = _owner(conn, principal, data)
     fiscal_year = data.get("fiscal_year") or (fiscal_year_of(data["starts_on"]) if data.get("starts_on") else None)
@@ -68,7 +68,7 @@ def create(uow, principal, data: dict) -> dict:
     codes = [k["code"] for k in data.get("kpis", [])]
     if len(set(codes)) != len(codes):
         raise InvalidInput("the request has invalid fields", [{"pointer": "#/kpis", "detail": "KPI codes repeat"}])
-    project_id = str(uuid.uuid4())
+    project_id = project_id or str(uuid.uuid4())
     repo.insert_trial_project(conn, {
         "id": project_id, "fiscal_year": fiscal_year, "platform_id": platform_id, "level": level,
         "area_code": area_code, "name": data["name"], "content": data.get("content", ""),
