@@ -30,7 +30,8 @@ def running(namespace, tmp_path_factory):
     ports = {"svc": free_port(), "relay": free_port()}
     env = {"TSUNAGU_NAMESPACE": settings.namespace(), "AMQP_URI": settings.amqp_uri(),
            "EVENTS_DATABASE_URL": settings.database_url("events"), "EVENTS_OPS_ADDRESS": f"127.0.0.1:{ports['svc']}",
-           "EVENTS_DEV_KEY_FILE": str(tmp_path_factory.mktemp("keys") / "dev.key")}
+           "EVENTS_DEV_KEY_FILE": str(tmp_path_factory.mktemp("keys") / "dev.key"),
+           "EVENTS_HOUSEKEEPING_INTERVAL_SECONDS": "1", "EVENTS_PERSONAL_DATA_RETENTION_DAYS": "30"}
     service = nameko_service("events-it", "services.events.service:EventsService",
                              REPO_ROOT / "deploy" / "nameko" / "events.yml", env, ports["svc"])
     relay_process = relay("events", env, ports["relay"])
@@ -166,3 +167,36 @@ def test_own_events_reach_the_broker_without_personal_data(running):
     text = json.dumps(received, ensure_ascii=False)
     for secret in ("江東 花子", "hanako@example.jp", "深川 次郎"):
         assert secret not in text
+
+
+def test_the_timer_erases_personal_data_after_the_retention_period(running):
+    pf = str(uuid.uuid4())
+    publish("platform.created", {"platform_id": pf, "revision": 1, "level": "municipality", "area_code": "131091",
+                                 "parent_platform_id": None, "name": "品川区PF", "phase": "established",
+                                 "secretariat_organization_ids": []}, "131091")
+    wait_until(lambda: platform_row(pf), message="PF copy")
+    from nameko.standalone.rpc import ClusterRpcProxy
+    staff = Principal("shinagawa-staff", "municipality", "131091")
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, context_data={PRINCIPAL_CONTEXT_KEY: staff.to_context()},
+                         timeout=30) as rpc:
+        def event_on(day):
+            ev = rpc.events.create_event({"host_platform_id": pf, "type": "lecture", "title": "講演会",
+                                          "audiences": ["government_staff"],
+                                          "sessions": [{"date": day, "venue_name": "品川介護福祉専門学校"}]})
+            rpc.events.change_event_status(ev["id"], {"status": "open"})
+            return ev
+        past, upcoming = event_on("2024-03-05"), event_on("2099-03-05")
+        old = rpc.events.register(past["id"], {"participant_kind": "individual", "attendee_category": "government",
+                                               "person": {"name": "品川 一郎"}})
+        new = rpc.events.register(upcoming["id"], {"participant_kind": "individual", "attendee_category": "government",
+                                                   "person": {"name": "大井 二郎"}})
+
+        def erased():
+            return rpc.events.get_registration(old["id"])["personal_data"] == "erased"
+        wait_until(erased, timeout=30, message="the housekeeping timer to erase the old registration's personal data")
+        kept = rpc.events.get_registration(new["id"])
+    assert kept["personal_data"] == "held" and kept["person"]["name"] == "大井 二郎"
+    with db() as conn:
+        row = conn.execute("SELECT personal_sealed, personal_erased_at FROM registrations WHERE id = %s",
+                           (old["id"],)).fetchone()
+    assert row["personal_sealed"] is None and row["personal_erased_at"] is not None
