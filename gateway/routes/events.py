@@ -98,6 +98,13 @@ def registration_statuses():
     return {"items": _call("registration_status_types")}
 
 
+@endpoint(bp, "/v1/survey-templates", summary="Standard survey questions and their KPIs", audience=STAFF, tags=TAGS,
+          description="Use `template_code` in survey results to make a question comparable across events and "
+                      "fiscal years (awareness, understanding, intention to act, the support navigator).")
+def survey_templates():
+    return {"items": _call("survey_templates")}
+
+
 @endpoint(bp, "/v1/events/<uuid:event_id>/participants.csv", summary="Export participants as CSV", audience=STAFF,
           tags=TAGS, content_types=("text/csv",),
           description="Names and contacts only for the host PF's managers; every export is audited.")

@@ -42,4 +42,4 @@ def area_level(area_code: str) -> str:
     area = default_registry().find(area_code)
     if area is None:
         raise KeyError(area_code)
-    return {"country": "prefecture"}.get(area.level, area.level)
+    return area.level

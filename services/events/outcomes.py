@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from services.servicekit.errors import Conflict, InvalidInput, NotFound
+from services.servicekit.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from . import access, integration_events as ie, repository as repo
 from .event_catalogue import check_trial_project, managed_event, managed_platform, readable_event
@@ -30,11 +30,11 @@ def record_attendance(uow, principal, event_id, data: dict) -> dict:
     if data.get("head_counts") is not None:
         if ev["registration_enabled"]:
             raise Conflict("this event takes registrations: record attendance per registration")
-        unknown = [c for c in data["head_counts"] if c not in ATTENDEE_CATEGORIES]
-        if unknown or any(n < 0 for n in data["head_counts"].values()):
+        bad = [c for c, n in data["head_counts"].items() if c not in ATTENDEE_CATEGORIES or n < 0]
+        if bad:
             raise InvalidInput("the request has invalid fields",
                                [{"pointer": f"#/head_counts/{c}", "detail": "unknown category or negative count"}
-                                for c in unknown or data["head_counts"]])
+                                for c in bad])
         repo.replace_attendance_counts(conn, event_id, {c: n for c, n in data["head_counts"].items() if n})
     for i, item in enumerate(data.get("registrations") or []):
         reg = repo.registration(conn, item["registration_id"], lock=True)
@@ -119,7 +119,7 @@ def record_handout(uow, principal, data: dict, handout_id: str | None = None) ->
     if data.get("event_id"):
         try:
             ev = managed_event(conn, principal, data["event_id"])
-        except Exception:
+        except (NotFound, Forbidden):
             ev = None
         if ev is None or ev["host_platform_id"] != pf["id"]:
             raise InvalidInput("the request has invalid fields",

@@ -19,7 +19,7 @@ from .event_catalogue import managed_event, readable_event
 from .event_lifecycle import registration_window_open
 from .jsonable import jsonable
 from .personal_data import Sealed, minimal
-from .registration_lifecycle import (COUNTED_STATUSES, STATUS_TYPES, NoPlace, TransitionRefused,
+from .registration_lifecycle import (COUNTED_STATUSES, STATUS_TYPES, TRANSITIONS, NoPlace, TransitionRefused,
                                      check_transition, initial_status, offers_for_freed_places)
 from .vocabulary import ATTENDEE_CATEGORIES
 
@@ -184,13 +184,8 @@ def change_status(uow, principal, registration_id, target: str, reason: str | No
 def cancel_all_for_event(uow, event_id, by: str) -> None:
     ev = repo.event(uow.conn, event_id)
     for reg in repo.registrations_of(uow.conn, event_id):
-        if "cancelled" in _allowed(reg["status"]):
+        if "cancelled" in TRANSITIONS[reg["status"]]:
             _move(uow, ev, reg, "cancelled", by, "the event was cancelled")
-
-
-def _allowed(status):
-    from .registration_lifecycle import TRANSITIONS
-    return TRANSITIONS[status]
 
 
 def expire_offers(uow, now) -> int:

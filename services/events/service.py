@@ -17,7 +17,7 @@ from services.servicekit.ops_endpoints import OperationsEndpoints
 from services.servicekit.reliable_events import reliable_event_handler
 
 from . import (event_catalogue, local_copies, outcomes, registration_desk, schemas, statistics as stats,
-               trial_projects)
+               survey_results, trial_projects)
 from .integration_events import MEMBERS_SOURCE
 from .personal_data import default_keyring
 
@@ -90,6 +90,10 @@ class EventsService(OperationsEndpoints):
     @rpc
     def registration_status_types(self):
         return event_catalogue.status_types()
+
+    @rpc
+    def survey_templates(self):
+        return survey_results.templates()
 
     # --- registrations ------------------------------------------------------------------------------------
     @rpc

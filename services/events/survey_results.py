@@ -57,6 +57,12 @@ class SurveyProblem(ValueError):
         self.detail = detail
 
 
+def templates() -> list[dict]:
+    """The standard questions, so that forms and dashboards use the same codes across events and years."""
+    return [{**question_from_template(t.code), "kpi_label": t.kpi_label, "positive_options": list(t.positive)}
+            for t in TEMPLATES.values()]
+
+
 def question_from_template(code: str) -> dict:
     t = TEMPLATES[code]
     return {"template_code": t.code, "kind": t.kind, "text": t.text,

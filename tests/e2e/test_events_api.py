@@ -224,9 +224,17 @@ def test_validation_trial_projects_handouts_and_statistics(world):
     stats = pref.get(stack.url + "/v1/statistics/events", params={"scope_area": "01", "fiscal_year": 2023})
     assert stats.status_code == 200, stats.text
     body = stats.json()
-    assert body["areas"]["01"]["trial_projects"]["budget_yen"] == 3100000
-    assert body["by_sub_area"]["01B04"]["handouts"]["copies_distributed"] == 23000
-    assert body["totals"]["trial_projects"]["kpis_achieved"] == 1 and body["as_of"]
+    mine = [p for p in body["areas"]["01"]["trial_projects"]["projects"] if p["id"] == pid]
+    assert mine and mine[0]["budget_yen"] == 3100000 and mine[0]["kpis"][0]["attainment"] == 1.14
+    assert body["areas"]["01"]["trial_projects"]["budget_yen"] >= 3100000
+    assert body["by_sub_area"]["01B04"]["handouts"]["copies_distributed"] >= 23000
+    assert body["totals"]["trial_projects"]["kpis_achieved"] >= 1 and body["as_of"]
     assert as_(stack, "bureau").get(stack.url + "/v1/statistics/events",
                                     params={"scope_area": "01", "fiscal_year": 2023}).status_code == 404
     assert "/v1/statistics/events" in requests.get(stack.url + "/openapi.json").json()["paths"]
+    templates = {t["template_code"]: t for t in pref.get(stack.url + "/v1/survey-templates").json()["items"]}
+    assert set(templates) == {"awareness_anyone", "understanding", "intention_to_act", "navi_first_learned",
+                              "navi_learned_how"}
+    statuses = {s["label"]: s for s in pref.get(stack.url + "/v1/registration-statuses").json()["items"]}
+    assert statuses["Pending from waitlist"]["class"] == "Pending" and statuses["Pending from waitlist"]["is_counted"]
+    assert statuses["On waitlist"]["class"] == "Waiting" and not statuses["On waitlist"]["is_counted"]

@@ -6,12 +6,12 @@ import threading
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
-import psycopg
 import pytest
 
-from services.events import event_catalogue, outcomes, registration_desk
+from services.events import event_catalogue, registration_desk
 from services.events.personal_data import KeyRing
 from services.events.schemas import EventCreateSchema, RegistrationCreateSchema
+from services.servicekit import settings
 from services.servicekit.caller import Principal
 from services.servicekit.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -91,8 +91,7 @@ def test_places_waitlist_and_the_first_waiting_gets_a_freed_place(units, world):
         ("pending_from_waitlist", "registered"), ("on_waitlist", "pending_from_waitlist")]
 
 
-def _dsn(units):
-    from services.servicekit import settings
+def _dsn(_units=None):
     return settings.database_url("events")
 
 

@@ -46,10 +46,6 @@ def db():
     return psycopg.connect(settings.database_url("events"), autocommit=True, row_factory=dict_row)
 
 
-class _Any:  # payload schema for building contract envelopes as the members service does
-    pass
-
-
 def publish(event_type: str, payload: dict, area: str | None, event_id: str | None = None):
     from marshmallow import Schema, fields
     schema = Schema.from_dict({k: fields.Raw(allow_none=True) for k in payload})
