@@ -9,7 +9,10 @@ service answers NotFound so that existence does not leak.
 """
 from __future__ import annotations
 
+import functools
+
 from services.servicekit.areas.registry import default_registry
+from services.servicekit.areas.scope import scope_contains
 from services.servicekit.caller import Principal
 
 LEVEL_ROLE = {"prefecture": "prefecture", "bureau": "bureau", "municipality": "municipality"}
@@ -35,6 +38,25 @@ def can_read(principal: Principal | None, level: str, area_code: str | None) -> 
     if principal is None or not area_code:
         return False
     return principal.covers(area_code) or can_manage(principal, level, area_code)
+
+
+@functools.lru_cache(maxsize=256)
+def _codes_within(scope: str) -> frozenset[str]:
+    registry = default_registry()
+    return frozenset(a.code for a in registry.all() if scope_contains(scope, a.code, registry))
+
+
+def readable_area_codes(principal: Principal | None) -> frozenset[str] | None:
+    """Every area code whose objects the principal may read (None: all of them, for admins). A narrowing
+    for SQL; each object is still checked with `can_read`."""
+    if principal is None:
+        return frozenset()
+    if principal.role == "admin":
+        return None
+    codes = set(_codes_within(principal.scope)) if principal.scope else set()
+    if principal.role == "municipality" and principal.area:
+        codes |= {g.code for g in default_registry().cross_area_groups() if principal.area in g.member_codes}
+    return frozenset(codes)
 
 
 def area_level(area_code: str) -> str:

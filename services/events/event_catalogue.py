@@ -187,10 +187,14 @@ def get_event(uow, principal, event_id) -> dict:
 
 def list_events(uow, principal, filters: dict) -> list[dict]:
     conn = uow.conn
-    rows = repo.events(conn, fiscal_year=filters.get("fiscal_year"), status=filters.get("status"),
-                       type_=filters.get("type"), platform_id=filters.get("platform_id"),
-                       trial_project_id=filters.get("trial_project_id"), limit=filters.get("limit", 200),
-                       offset=filters.get("offset", 0))
+    if principal.role == "organization":
+        rows = repo.events_visible_to_organization(conn, principal.organization_id, filters)
+    else:
+        rows = repo.events(conn, fiscal_year=filters.get("fiscal_year"), status=filters.get("status"),
+                           type_=filters.get("type"), platform_id=filters.get("platform_id"),
+                           trial_project_id=filters.get("trial_project_id"),
+                           area_codes=access.readable_area_codes(principal), limit=filters.get("limit", 200),
+                           offset=filters.get("offset", 0))
     area = filters.get("area_code")
     from services.servicekit.areas.scope import scope_contains
     visible = [ev for ev in rows

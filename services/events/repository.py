@@ -98,6 +98,23 @@ def events(conn, *, fiscal_year=None, status=None, type_=None, platform_id=None,
     return conn.execute(sql, [*args, limit, offset]).fetchall()
 
 
+def events_visible_to_organization(conn, organization_id, filters: dict) -> list[dict]:
+    """Events an organisation's staff may see: those it registered for, and (once open) public ones and
+    those of PFs it is an active member of."""
+    where, args = [], [organization_id, organization_id]
+    for column, key in (("fiscal_year", "fiscal_year"), ("status", "status"), ("type", "type"),
+                        ("host_platform_id", "platform_id")):
+        if filters.get(key) is not None:
+            where.append(f"e.{column} = %s")
+            args.append(filters[key])
+    sql = ("SELECT e.* FROM events e WHERE (EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id "
+           "AND r.organization_id = %s) OR (e.status IN ('open', 'closed', 'held') AND (e.public OR EXISTS ("
+           "SELECT 1 FROM memberships m WHERE m.platform_id = e.host_platform_id AND m.organization_id = %s "
+           "AND m.status = 'active'))))")
+    sql += "".join(f" AND {w}" for w in where) + " ORDER BY e.first_day, e.created_at LIMIT %s OFFSET %s"
+    return conn.execute(sql, [*args, filters.get("limit", 200), filters.get("offset", 0)]).fetchall()
+
+
 def seat_counts(conn, event_id) -> dict:
     row = conn.execute(
         "SELECT coalesce(sum(people) FILTER (WHERE status = ANY(%s)), 0) AS counted_seats, "

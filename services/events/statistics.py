@@ -58,9 +58,11 @@ def statistics(uow, principal, scope_area: str, fiscal_year: int, now) -> dict:
     def in_scope(level, area_code):
         return scope_contains(scope_area, area_code) and access.can_read(principal, level, area_code)
 
-    events = [e for e in repo.events(conn, fiscal_year=fiscal_year, limit=100_000)
+    codes = access._codes_within(scope_area)
+    events = [e for e in repo.events(conn, fiscal_year=fiscal_year, area_codes=codes, limit=1_000_000)
               if in_scope(e["host_level"], e["area_code"])]
-    previous = [e for e in repo.events(conn, fiscal_year=fiscal_year - 1, status="held", limit=100_000)
+    previous = [e for e in repo.events(conn, fiscal_year=fiscal_year - 1, status="held", area_codes=codes,
+                                       limit=1_000_000)
                 if in_scope(e["host_level"], e["area_code"])]
     areas: dict[str, dict] = {}
     held = [e for e in events if e["status"] == "held"]

@@ -131,6 +131,10 @@ def test_organisation_staff_register_their_own_organisation(world):
     assert as_(stack, "noboribetsu").post(path + "/status", json={"status": "open"}).json()["status"] == "open"
     member = as_(stack, "member_org")
     assert member.get(path).status_code == 200
+    planned = create(stack, "noboribetsu", "012301", title="準備中の会議")
+    listed = [e["id"] for e in member.get(stack.url + "/v1/events").json()["items"]]
+    assert ev["id"] in listed and planned["id"] not in listed
+    assert ev["id"] not in [e["id"] for e in as_(stack, "other_org").get(stack.url + "/v1/events").json()["items"]]
     mine = member.post(path + "/registrations", json={"people": 2, "attendee_category": "commissioner"})
     assert mine.status_code == 201 and mine.json()["organization_id"] == MEMBER_ORG
     assert mine.json()["status"] == "registered"
