@@ -8,6 +8,7 @@ from . import access, integration_events as ie, repository as repo
 from .event_lifecycle import EventTransitionRefused, check_event_transition, first_and_last_day, session_problems
 from .fiscal_year import fiscal_year_of
 from .jsonable import jsonable
+from .text_search import event_search_text
 from .registration_lifecycle import STATUS_TYPES
 
 NOT_FOUND = "no such event in your scope"
@@ -119,7 +120,8 @@ def create_event(uow, principal, event_id: str, data: dict) -> dict:
     pf = managed_platform(conn, principal, data["host_platform_id"])
     _check(data)
     check_trial_project(conn, principal, data.get("trial_project_id"))
-    row = {**data, **_derived(data), "host_level": pf["level"], "area_code": pf["area_code"]}
+    row = {**data, **_derived(data), "host_level": pf["level"], "area_code": pf["area_code"],
+           "search_text": event_search_text(data, data["sessions"])}
     repo.insert_event(conn, event_id, row, data["sessions"])
     emit_event_change(uow, ie.EVENT_SCHEDULED, event_id)
     return view(conn, repo.event(conn, event_id), principal)
@@ -146,6 +148,7 @@ def update_event(uow, principal, event_id, data: dict, now) -> dict:
     else:
         merged["sessions"] = [dict(s) for s in repo.sessions_of(conn, [event_id]).get(str(event_id), [])]
     _check(merged)
+    changes["search_text"] = event_search_text(merged, merged["sessions"])
     if "trial_project_id" in changes:
         check_trial_project(conn, principal, changes["trial_project_id"])
     seats = repo.seat_counts(conn, event_id)
@@ -193,7 +196,8 @@ def list_events(uow, principal, filters: dict) -> list[dict]:
         rows = repo.events(conn, fiscal_year=filters.get("fiscal_year"), status=filters.get("status"),
                            type_=filters.get("type"), platform_id=filters.get("platform_id"),
                            trial_project_id=filters.get("trial_project_id"),
-                           area_codes=access.readable_area_codes(principal), limit=filters.get("limit", 200),
+                           area_codes=access.readable_area_codes(principal), text=filters.get("q"),
+                           limit=filters.get("limit", 200),
                            offset=filters.get("offset", 0))
     area = filters.get("area_code")
     from services.servicekit.areas.scope import scope_contains
@@ -206,7 +210,7 @@ def list_events(uow, principal, filters: dict) -> list[dict]:
 
 def public_events(uow, filters: dict) -> list[dict]:
     conn = uow.conn
-    rows = repo.events(conn, status="open", public_only=True, type_=filters.get("type"),
+    rows = repo.events(conn, status="open", public_only=True, type_=filters.get("type"), text=filters.get("q"),
                        limit=filters.get("limit", 200), offset=filters.get("offset", 0))
     area = filters.get("area_code")
     from services.servicekit.areas.scope import scope_contains

@@ -5,13 +5,14 @@ from __future__ import annotations
 from psycopg.types.json import Jsonb
 
 from .jsonable import jsonable
+from .text_search import like_pattern
 from .registration_lifecycle import COUNTED_STATUSES
 
 EVENT_COLUMNS = ("type", "host_platform_id", "host_level", "area_code", "co_hosts", "contractor", "title",
                  "description", "audiences", "public", "registration_enabled", "capacity",
                  "registration_opens_at", "registration_closes_at", "waitlist_enabled", "approval_required",
                  "offer_expiration_hours", "speakers", "archive_media_url", "archive_view_count",
-                 "archive_views_as_of", "trial_project_id", "first_day", "last_day", "fiscal_year")
+                 "archive_views_as_of", "trial_project_id", "first_day", "last_day", "fiscal_year", "search_text")
 JSON_COLUMNS = {"co_hosts", "speakers"}
 
 
@@ -81,8 +82,11 @@ def sessions_of(conn, event_ids) -> dict:
 
 
 def events(conn, *, fiscal_year=None, status=None, type_=None, platform_id=None, trial_project_id=None,
-           public_only=False, area_codes=None, limit=500, offset=0) -> list[dict]:
+           public_only=False, area_codes=None, text=None, limit=500, offset=0) -> list[dict]:
     where, args = [], []
+    if text:
+        where.append("search_text LIKE %s")
+        args.append(like_pattern(text))
     for column, value in (("fiscal_year", fiscal_year), ("status", status), ("type", type_),
                           ("host_platform_id", platform_id), ("trial_project_id", trial_project_id)):
         if value is not None:
@@ -107,6 +111,9 @@ def events_visible_to_organization(conn, organization_id, filters: dict) -> list
         if filters.get(key) is not None:
             where.append(f"e.{column} = %s")
             args.append(filters[key])
+    if filters.get("q"):
+        where.append("e.search_text LIKE %s")
+        args.append(like_pattern(filters["q"]))
     sql = ("SELECT e.* FROM events e WHERE (EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id "
            "AND r.organization_id = %s) OR (e.status IN ('open', 'closed', 'held') AND (e.public OR EXISTS ("
            "SELECT 1 FROM memberships m WHERE m.platform_id = e.host_platform_id AND m.organization_id = %s "

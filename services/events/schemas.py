@@ -85,12 +85,15 @@ class EventQuerySchema(Schema):
     platform_id = fields.UUID()
     trial_project_id = fields.UUID()
     area_code = fields.String()
+    q = fields.String(validate=validate.Length(min=1, max=100),
+                      metadata={"description": "text search (NFKC, katakana = hiragana, spaces ignored)"})
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class PublicEventQuerySchema(Schema):
     type = fields.String(validate=validate.OneOf(list(EVENT_TYPES)))
+    q = fields.String(validate=validate.Length(min=1, max=100))
     area_code = fields.String()
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))

@@ -103,6 +103,7 @@ CREATE TABLE events (
     archive_view_count       integer,
     archive_views_as_of      date,
     trial_project_id         uuid REFERENCES trial_projects(id),
+    search_text              text NOT NULL DEFAULT '',     -- text_search.fold() of title, description, venues, speakers
     first_day                date NOT NULL,
     last_day                 date NOT NULL,
     fiscal_year              integer NOT NULL,

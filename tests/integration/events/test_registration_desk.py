@@ -237,6 +237,10 @@ def test_scope_of_events(units, world):
             event_catalogue.change_status(uow, BUREAU, ev["id"], "closed", NOW)
         assert ev["id"] not in [e["id"] for e in event_catalogue.list_events(uow, KOTO, {})]
         assert ev["id"] in [e["id"] for e in event_catalogue.list_events(uow, BUREAU, {})]
+        # Search folds width and kana: 'ＰＦ推進' finds 'PF推進', 'ぬぷる' finds the venue 「ヌプル」.
+        for q in ("ＰＦ推進", "ぬぷる"):
+            assert ev["id"] in [e["id"] for e in event_catalogue.list_events(uow, BUREAU, {"q": q})]
+        assert ev["id"] not in [e["id"] for e in event_catalogue.list_events(uow, BUREAU, {"q": "フォーラム"})]
 
 
 def test_cancelling_an_event_cancels_its_registrations(units, world):
