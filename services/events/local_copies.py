@@ -43,11 +43,13 @@ def apply_organization(conn, p: dict) -> None:
         (p["organization_id"], p["revision"], p["name"], p.get("home_area_code"), bool(p.get("active", True))))
 
 
-def apply_organization_deactivated(conn, p: dict) -> None:
-    conn.execute(
+def apply_organization_deactivated(conn, p: dict) -> bool:
+    """True if this deactivation was newer than the copy (then the organisation's places are released)."""
+    cur = conn.execute(
         "INSERT INTO organizations (id, revision, active) VALUES (%s, %s, false) "
         "ON CONFLICT (id) DO UPDATE SET active = false, revision = EXCLUDED.revision, updated_at = now() "
         "WHERE organizations.revision < EXCLUDED.revision", (p["organization_id"], p["revision"]))
+    return cur.rowcount == 1
 
 
 def apply_membership(conn, p: dict) -> None:

@@ -188,6 +188,24 @@ def cancel_all_for_event(uow, event_id, by: str) -> None:
             _move(uow, ev, reg, "cancelled", by, "the event was cancelled")
 
 
+def release_organization(uow, organization_id, now) -> int:
+    """A deactivated organisation no longer holds places at events still to come: its live registrations
+    are cancelled and the places go to the waitlist."""
+    count = 0
+    for reg in repo.registrations_of_organization(uow.conn, organization_id):
+        ev = repo.event(uow.conn, reg["event_id"], lock=True)
+        if ev["status"] not in ("planned", "open", "closed") or ev["last_day"] < now.date():
+            continue
+        reg = repo.registration(uow.conn, reg["id"], lock=True)
+        if "cancelled" not in TRANSITIONS[reg["status"]]:
+            continue
+        _move(uow, ev, reg, "cancelled", "system", "the organisation was deactivated")
+        if reg["status"] in COUNTED_STATUSES:
+            fill_freed_places(uow, repo.event(uow.conn, ev["id"]), "system", now)
+        count += 1
+    return count
+
+
 def expire_offers(uow, now) -> int:
     """Offers not taken up in time expire, and the place goes to the next on the waitlist."""
     count = 0

@@ -240,7 +240,11 @@ class EventsService(OperationsEndpoints):
 
     @reliable_event_handler(MEMBERS_SOURCE, "organization.deactivated")
     def on_organization_deactivated(self, event):
-        self._apply(event, local_copies.apply_organization_deactivated)
+        with self.db.unit_of_work() as uow:
+            if uow.already_processed(event):
+                return
+            if local_copies.apply_organization_deactivated(uow.conn, event["payload"]):
+                registration_desk.release_organization(uow, event["payload"]["organization_id"], now())
 
     @reliable_event_handler(MEMBERS_SOURCE, "membership.invited")
     def on_membership_invited(self, event):

@@ -196,3 +196,39 @@ def test_the_timer_erases_personal_data_after_the_retention_period(running):
         row = conn.execute("SELECT personal_sealed, personal_erased_at FROM registrations WHERE id = %s",
                            (old["id"],)).fetchone()
     assert row["personal_sealed"] is None and row["personal_erased_at"] is not None
+
+
+def test_a_deactivated_organisation_releases_its_places_to_the_waitlist(running):
+    pf, org, membership = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    publish("platform.created", {"platform_id": pf, "revision": 1, "level": "municipality", "area_code": "012301",
+                                 "parent_platform_id": None, "name": "登別市PF", "phase": "established",
+                                 "secretariat_organization_ids": []}, "012301")
+    publish("organization.registered", {"organization_id": org, "revision": 1, "name": "登別地区保護司会",
+                                        "name_kana": "", "legal_form": "任意団体", "taxonomy_codes": [],
+                                        "activity_types": [], "service_area_codes": [], "home_area_code": "012301",
+                                        "referral_capacity": "accepting", "published": True, "active": True}, "012301")
+    publish("membership.activated", {"membership_id": membership, "revision": 1, "organization_id": org,
+                                     "platform_id": pf, "platform_area_code": "012301", "membership_class": "member",
+                                     "status": "active", "effective_on": "2024-01-01"}, "012301")
+
+    def copied():
+        with db() as conn:
+            return conn.execute("SELECT 1 FROM memberships m JOIN organizations o ON o.id = m.organization_id "
+                                "JOIN platforms p ON p.id = m.platform_id WHERE m.id = %s", (membership,)).fetchone()
+    wait_until(copied, message="PF, organisation and membership copies")
+    from nameko.standalone.rpc import ClusterRpcProxy
+    staff = Principal("noboribetsu-staff", "municipality", "012301")
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, context_data={PRINCIPAL_CONTEXT_KEY: staff.to_context()},
+                         timeout=30) as rpc:
+        ev = rpc.events.create_event({"host_platform_id": pf, "type": "pf_meeting", "title": "PF推進会議",
+                                      "audiences": ["pf_members"], "capacity": 3, "waitlist_enabled": True,
+                                      "sessions": [{"date": "2099-02-16", "venue_name": "ヌプル"}]})
+        rpc.events.change_event_status(ev["id"], {"status": "open"})
+        held = rpc.events.register(ev["id"], {"organization_id": org, "people": 3})
+        waiting = rpc.events.register(ev["id"], {"participant_kind": "anonymous", "attendee_category": "general",
+                                                 "people": 2})
+        assert (held["status"], waiting["status"]) == ("registered", "on_waitlist")
+        publish("organization.deactivated", {"organization_id": org, "revision": 2}, None)
+        wait_until(lambda: rpc.events.get_registration(waiting["id"])["status"] == "pending_from_waitlist",
+                   message="the freed places to be offered to the waitlist")
+        assert rpc.events.get_registration(held["id"])["status"] == "cancelled"
