@@ -30,7 +30,6 @@ def running(namespace, tmp_path_factory):
     ports = {"svc": free_port(), "relay": free_port()}
     env = {"TSUNAGU_NAMESPACE": settings.namespace(), "AMQP_URI": settings.amqp_uri(),
            "EVENTS_DATABASE_URL": settings.database_url("events"), "EVENTS_OPS_ADDRESS": f"127.0.0.1:{ports['svc']}",
-           "EVENTS_DEV_KEY_FILE": str(tmp_path_factory.mktemp("keys") / "dev.key"),
            "EVENTS_HOUSEKEEPING_INTERVAL_SECONDS": "1", "EVENTS_PERSONAL_DATA_RETENTION_DAYS": "30"}
     service = nameko_service("events-it", "services.events.service:EventsService",
                              REPO_ROOT / "deploy" / "nameko" / "events.yml", env, ports["svc"])
