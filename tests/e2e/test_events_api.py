@@ -152,6 +152,24 @@ def test_organisation_staff_register_their_own_organisation(world):
     assert forbidden.status_code == 409  # CiviEvent: a cancelled registration stays cancelled
 
 
+def test_approval_then_confirmation_through_the_gateway(world):
+    stack = world
+    ev = create(stack, "noboribetsu", "012301", approval_required=True, capacity=5)
+    host, member = as_(stack, "noboribetsu"), as_(stack, "member_org")
+    host.post(f"{stack.url}/v1/events/{ev['id']}/status", json={"status": "open"})
+    reg = member.post(f"{stack.url}/v1/events/{ev['id']}/registrations", json={"people": 2}).json()
+    assert reg["status"] == "awaiting_approval" and reg["status_class"] == "Waiting"
+    path = f"{stack.url}/v1/registrations/{reg['id']}/status"
+    assert member.post(path, json={"status": "pending_from_approval"}).status_code == 403
+    assert as_(stack, "bureau").post(path, json={"status": "pending_from_approval"}).status_code == 403
+    assert host.post(path, json={"status": "registered"}).status_code == 409  # approval comes first
+    assert host.post(path, json={"status": "pending_from_approval"}).json()["is_counted"] is True
+    assert member.post(path, json={"status": "registered"}).json()["status"] == "registered"
+    assert host.get(f"{stack.url}/v1/events/{ev['id']}").json()["places"]["taken"] == 2
+    history = host.get(f"{stack.url}/v1/registrations/{reg['id']}").json()["history"]
+    assert [h["to_status"] for h in history] == ["awaiting_approval", "pending_from_approval", "registered"]
+
+
 def test_public_calendar_and_csv_export(world):
     stack = world
     public = create(stack, "koto", "131083", type="forum", title="「孤独・孤立を考える」フォーラム",
