@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+log = logging.getLogger(__name__)
 KEYS_ENV = "EVENTS_ENCRYPTION_KEYS"
 ACTIVE_ENV = "EVENTS_ENCRYPTION_ACTIVE_KID"
 DEV_KEY_FILE_ENV = "EVENTS_DEV_KEY_FILE"
@@ -65,6 +67,8 @@ class KeyRing:
         if spec:
             return cls.parse(spec, os.environ.get(ACTIVE_ENV))
         path = Path(os.environ.get(DEV_KEY_FILE_ENV) or REPO_ROOT / "var" / "events-dev-encryption.key")
+        log.warning("no %s configured: personal data is sealed with the development key in var/ "
+                    "(configure real keys outside development)", KEYS_ENV)
         return cls.parse(_dev_key(path), "dev")
 
     def seal(self, data: dict, bound_to: str) -> Sealed:
