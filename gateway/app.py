@@ -42,7 +42,18 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     install_problem_handlers(app)
     from .dashboard.page import bp as dashboard_page_bp
     from .openapi import bp as docs_bp
-    from .routes import api_keys, areas, dashboard, identity, operations
-    for blueprint in (operations.bp, docs_bp, dashboard_page_bp, identity.bp, areas.bp, api_keys.bp, dashboard.bp):
+    from .routes import api_keys, areas, dashboard, events, events_programmes, identity, operations
+    blueprints = (
+        operations.bp,
+        docs_bp,
+        dashboard_page_bp,
+        identity.bp,
+        areas.bp,
+        api_keys.bp,
+        dashboard.bp,
+        events.bp,
+        events_programmes.bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app
