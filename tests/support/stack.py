@@ -21,6 +21,12 @@ SERVICES = {
                           "services.referrals.webhook_service:ReferralWebhooksService", "referrals", False),
 }
 
+# The webhook dispatcher in tests: the local receiver is on 127.0.0.1, and retries are fast (production
+# defaults: public targets only, 30 s base, 17 attempts ≈ 25 h).
+WEBHOOK_TEST_ENV = {"WEBHOOKS_ALLOW_PRIVATE_TARGETS": "loopback", "WEBHOOK_RETRY_BASE_SECONDS": "0.2",
+                    "WEBHOOK_RETRY_MAX_ATTEMPTS": "4", "WEBHOOK_DISPATCH_INTERVAL_SECONDS": "0.1",
+                    "WEBHOOK_TIMEOUT_SECONDS": "2"}
+
 
 def existing_services() -> list[str]:
     return [name for name, (path, *_rest) in SERVICES.items() if (REPO_ROOT / path).exists()]
@@ -32,7 +38,7 @@ class Stack:
         self.ports = {"gateway": free_port()}
         self.env = {"TSUNAGU_NAMESPACE": settings.namespace(), "AMQP_URI": settings.amqp_uri(),
                     "TSUNAGU_DEV_KEYS_DIR": str(keys_dir), "GATEWAY_BIND": f"127.0.0.1:{self.ports['gateway']}",
-                    "TSUNAGU_RPC_TIMEOUT": "20", **(extra_env or {})}
+                    "TSUNAGU_RPC_TIMEOUT": "20", **WEBHOOK_TEST_ENV, **(extra_env or {})}
         self.private_key, public_key = dev_tokens.ensure_dev_keys(keys_dir)
         self.env["TSUNAGU_JWT_PUBLIC_KEY_FILES"] = str(public_key)
         self.processes: dict[str, Process] = {}

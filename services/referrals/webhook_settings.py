@@ -1,0 +1,74 @@
+"""Webhook configuration, read from the environment (one place, with production-safe defaults).
+
+  WEBHOOKS_ALLOW_PRIVATE_TARGETS   ""        (default) only public addresses may receive webhooks;
+                                   "loopback" loopback addresses are allowed too (tests, local development),
+                                              and for loopback targets plain http is accepted.
+  WEBHOOK_RETRY_BASE_SECONDS       30        first retry delay; each further one doubles ...
+  WEBHOOK_RETRY_MAX_MULTIPLIER     360       ... up to base x this (30 s x 360 = 3 h)
+  WEBHOOK_RETRY_MAX_ATTEMPTS       17        attempts in all (the first + 16 retries ≈ 25 h with the defaults)
+  WEBHOOK_RETRY_JITTER             0.2       each delay is stretched by a random 0..20 % (never shortened)
+  WEBHOOK_TIMEOUT_SECONDS          5         connect + read timeout of one POST
+  WEBHOOK_SECRET_OVERLAP_SECONDS   86400     how long the previous secret still signs after a rotation
+  WEBHOOK_DISPATCH_INTERVAL_SECONDS 1        how often the dispatcher looks for due deliveries
+  WEBHOOK_DISPATCH_BATCH           50        deliveries claimed per tick
+  WEBHOOK_DISPATCH_CONCURRENCY     10        POSTs in flight at once per dispatcher
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+ALLOW_NONE = ""
+ALLOW_LOOPBACK = "loopback"
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    allow_private_targets: str = ALLOW_NONE
+    retry_base_seconds: float = 30.0
+    retry_max_multiplier: float = 360.0
+    retry_max_attempts: int = 17
+    retry_jitter: float = 0.2
+    timeout_seconds: float = 5.0
+    secret_overlap_seconds: int = 86400
+    dispatch_interval_seconds: float = 1.0
+    dispatch_batch: int = 50
+    dispatch_concurrency: int = 10
+
+    @property
+    def allow_loopback(self) -> bool:
+        return self.allow_private_targets == ALLOW_LOOPBACK
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a claimed delivery stays invisible to other dispatchers while its POST runs."""
+        return self.timeout_seconds * 2 + 30
+
+    @classmethod
+    def from_environment(cls) -> "WebhookSettings":
+        allow = os.environ.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS", ALLOW_NONE).strip().lower()
+        if allow not in (ALLOW_NONE, ALLOW_LOOPBACK):
+            raise ValueError("WEBHOOKS_ALLOW_PRIVATE_TARGETS must be empty or 'loopback'")
+        settings = cls(
+            allow_private_targets=allow,
+            retry_base_seconds=_float("WEBHOOK_RETRY_BASE_SECONDS", cls.retry_base_seconds),
+            retry_max_multiplier=_float("WEBHOOK_RETRY_MAX_MULTIPLIER", cls.retry_max_multiplier),
+            retry_max_attempts=_int("WEBHOOK_RETRY_MAX_ATTEMPTS", cls.retry_max_attempts),
+            retry_jitter=_float("WEBHOOK_RETRY_JITTER", cls.retry_jitter),
+            timeout_seconds=_float("WEBHOOK_TIMEOUT_SECONDS", cls.timeout_seconds),
+            secret_overlap_seconds=_int("WEBHOOK_SECRET_OVERLAP_SECONDS", cls.secret_overlap_seconds),
+            dispatch_interval_seconds=_float("WEBHOOK_DISPATCH_INTERVAL_SECONDS", cls.dispatch_interval_seconds),
+            dispatch_batch=_int("WEBHOOK_DISPATCH_BATCH", cls.dispatch_batch),
+            dispatch_concurrency=_int("WEBHOOK_DISPATCH_CONCURRENCY", cls.dispatch_concurrency),
+        )
+        if settings.retry_base_seconds <= 0 or settings.retry_max_attempts < 1 or settings.retry_jitter < 0:
+            raise ValueError("webhook retry settings must be positive")
+        return settings
