@@ -47,6 +47,9 @@ class Stack:
             self.ports[service] = free_port()
             self.env[f"{up}_OPS_ADDRESS"] = f"127.0.0.1:{self.ports[service]}"
             self.env[f"{up}_DATABASE_URL"] = settings.database_url(SERVICES[service][2])
+            # A service sharing another's database (referral_webhooks -> referrals) reads that one's variable.
+            component = SERVICES[service][2]
+            self.env[f"{component.upper()}_DATABASE_URL"] = settings.database_url(component)
         for service in self.services:
             _path, class_path, component, has_relay = SERVICES[service]
             self.processes[service] = nameko_service(
