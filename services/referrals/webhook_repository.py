@@ -185,3 +185,10 @@ def attempts_for(conn, delivery_ids: list[str]) -> dict[str, list[dict]]:
 def request_redelivery(conn, delivery_id: str) -> None:
     conn.execute("UPDATE webhook_deliveries SET status = 'pending', manual_pending = true, next_attempt_at = now(), "
                  "completed_at = NULL WHERE id = %s", (delivery_id,))
+
+
+def purge_finished(conn, older_than_days: int, limit: int) -> int:
+    """Delete finished deliveries (their attempts cascade) completed more than `older_than_days` ago."""
+    return conn.execute(
+        "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE status <> 'pending' "
+        "AND completed_at < now() - make_interval(days => %s) LIMIT %s)", (older_than_days, limit)).rowcount

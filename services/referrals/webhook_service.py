@@ -20,6 +20,7 @@ from services.servicekit.reliable_events import reliable_event_handler
 
 from .webhook_dispatch import Dispatcher, plan_deliveries
 from .webhook_registrations import WebhookRegistrations
+from .webhook_repository import purge_finished
 from .webhook_schemas import (CreatedEndpointSchema, DeliveryQuerySchema, DeliverySchema, EndpointCreateSchema,
                               EndpointQuerySchema, EndpointSchema, EndpointUpdateSchema, ReferralEventPayloadSchema,
                               RotatedSecretSchema, RotateSecretSchema)
@@ -67,6 +68,14 @@ class ReferralWebhooksService(OperationsEndpoints):
         for _ in range(20):
             if dispatcher.dispatch_due() < SETTINGS.dispatch_batch:
                 break
+
+    @timer(interval=3600)
+    def purge_old_deliveries(self):
+        """The delivery log is kept for WEBHOOK_LOG_RETENTION_DAYS; older finished deliveries are deleted."""
+        while True:
+            with self.db.unit_of_work() as uow:
+                if purge_finished(uow.conn, SETTINGS.log_retention_days, 1000) < 1000:
+                    return
 
     # --- registrations ----------------------------------------------------------------------------------
 

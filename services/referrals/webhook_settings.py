@@ -12,6 +12,10 @@
   WEBHOOK_DISPATCH_INTERVAL_SECONDS 1        how often the dispatcher looks for due deliveries
   WEBHOOK_DISPATCH_BATCH           50        deliveries claimed per tick
   WEBHOOK_DISPATCH_CONCURRENCY     10        POSTs in flight at once per dispatcher
+  WEBHOOK_LEASE_SECONDS            60        a claimed delivery is invisible to other dispatchers this long
+                                              (must exceed batch / concurrency x 2 x timeout; a crashed
+                                              dispatcher's claims become due again after it)
+  WEBHOOK_LOG_RETENTION_DAYS       90        finished deliveries (and their attempts) older than this are purged
 """
 from __future__ import annotations
 
@@ -42,15 +46,12 @@ class WebhookSettings:
     dispatch_interval_seconds: float = 1.0
     dispatch_batch: int = 50
     dispatch_concurrency: int = 10
+    lease_seconds: float = 60.0
+    log_retention_days: int = 90
 
     @property
     def allow_loopback(self) -> bool:
         return self.allow_private_targets == ALLOW_LOOPBACK
-
-    @property
-    def lease_seconds(self) -> float:
-        """How long a claimed delivery stays invisible to other dispatchers while its POST runs."""
-        return self.timeout_seconds * 2 + 30
 
     @classmethod
     def from_environment(cls) -> "WebhookSettings":
@@ -68,7 +69,20 @@ class WebhookSettings:
             dispatch_interval_seconds=_float("WEBHOOK_DISPATCH_INTERVAL_SECONDS", cls.dispatch_interval_seconds),
             dispatch_batch=_int("WEBHOOK_DISPATCH_BATCH", cls.dispatch_batch),
             dispatch_concurrency=_int("WEBHOOK_DISPATCH_CONCURRENCY", cls.dispatch_concurrency),
+            lease_seconds=_float("WEBHOOK_LEASE_SECONDS", cls.lease_seconds),
+            log_retention_days=_int("WEBHOOK_LOG_RETENTION_DAYS", cls.log_retention_days),
         )
-        if settings.retry_base_seconds <= 0 or settings.retry_max_attempts < 1 or settings.retry_jitter < 0:
-            raise ValueError("webhook retry settings must be positive")
+        settings.validate()
         return settings
+
+    def validate(self) -> None:
+        if self.retry_base_seconds <= 0 or self.retry_max_attempts < 1 or self.retry_jitter < 0:
+            raise ValueError("webhook retry settings must be positive")
+        if self.dispatch_batch < 1 or self.dispatch_concurrency < 1 or self.log_retention_days < 1:
+            raise ValueError("webhook dispatch settings must be positive")
+        # A claimed batch must be finished before its lease ends, or another dispatcher sends it again:
+        # each POST takes at most connect + read timeout, `concurrency` of them at a time.
+        rounds = -(-self.dispatch_batch // self.dispatch_concurrency)
+        if self.timeout_seconds <= 0 or self.lease_seconds <= rounds * 2 * self.timeout_seconds:
+            raise ValueError("WEBHOOK_LEASE_SECONDS must exceed the time a claimed batch can take "
+                             "(batch / concurrency x 2 x timeout)")

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import kombu
 import pytest
@@ -22,6 +19,7 @@ from nameko.events import get_event_exchange
 from services.referrals.webhook_signing import SignatureVerificationError, verify_signature
 from services.servicekit import settings
 from services.servicekit.envelope import IntegrationEvent
+from tests.integration.referrals.webhook_receiver import Receiver
 from tests.support.fixtures import connect
 from tests.support.processes import wait_until
 
@@ -30,48 +28,6 @@ PROBLEM = "application/problem+json"
 
 
 # --- a partner's system: a real HTTP server ----------------------------------------------------------------
-
-class Receiver:
-    """Records every POST (headers and raw body); answers each path with queued statuses, then 200."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.statuses: dict[str, list[int]] = {}
-        self.always: dict[str, int] = {}
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with receiver.lock:
-                    receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
-                                              "at": time.monotonic()})
-                    queued = receiver.statuses.get(self.path)
-                    status = queued.pop(0) if queued else receiver.always.get(self.path, 200)
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def at(self, path: str) -> list[dict]:
-        with self.lock:
-            return [r for r in self.requests if r["path"] == path]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
 
 @pytest.fixture(scope="module")
 def receiver():
