@@ -24,6 +24,7 @@ from prometheus_client import Counter, Histogram
 
 from . import webhook_repository as repo
 from .webhook_retry import RetrySchedule
+from .webhook_secret_box import box_from_settings
 from .webhook_signing import DELIVERY_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signature_header
 from .webhook_targets import TargetRefused, resolve_target, system_resolver
 
@@ -138,6 +139,7 @@ class Dispatcher:
         self.unit_of_work = unit_of_work
         self.settings = settings
         self.schedule = RetrySchedule.from_settings(settings)
+        self.box = box_from_settings(settings)
         self.resolver = resolver
         self.spawn_pool = spawn_pool
 
@@ -163,7 +165,8 @@ class Dispatcher:
         delivery_id = str(delivery["id"])
         with self.unit_of_work() as uow:
             endpoint = repo.endpoint_for_delivery(uow.conn, delivery["endpoint_id"])
-            secrets = repo.valid_secrets(uow.conn, delivery["endpoint_id"]) if endpoint else []
+            sealed = repo.valid_secrets(uow.conn, delivery["endpoint_id"]) if endpoint else []
+        secrets = [self.box.open(s, str(delivery["endpoint_id"])) for s in sealed]
         if endpoint is None:
             return None  # deleted with its endpoint
         if not endpoint["active"] or not secrets:

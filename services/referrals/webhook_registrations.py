@@ -12,6 +12,7 @@ from services.servicekit.caller import Principal
 from services.servicekit.errors import Forbidden, InvalidInput, NotFound
 
 from . import webhook_repository as repo
+from .webhook_secret_box import box_from_settings
 from .webhook_signing import generate_secret
 from .webhook_targets import TargetRefused, resolve_target, system_resolver
 
@@ -61,6 +62,7 @@ class WebhookRegistrations:
         self.unit_of_work = unit_of_work
         self.settings = settings
         self.resolver = resolver
+        self.box = box_from_settings(settings)
 
     def _load_visible(self, conn, principal, endpoint_id, for_update=False) -> dict:
         endpoint = repo.get_endpoint(conn, _uuid_or_not_found(endpoint_id, "webhook endpoint"), for_update)
@@ -83,7 +85,7 @@ class WebhookRegistrations:
             endpoint = repo.insert_endpoint(uow.conn, organization_id=organization_id, url=url,
                                             description=data.get("description") or "",
                                             event_types=data.get("event_types"), created_by=principal.subject)
-            summary = repo.insert_secret(uow.conn, str(endpoint["id"]), secret)
+            summary = repo.insert_secret(uow.conn, str(endpoint["id"]), self.box.seal(secret, str(endpoint["id"])))
         return {**_present(endpoint, [summary]), "secret": secret}
 
     def list(self, principal: Principal | None, query: dict) -> dict:
@@ -130,7 +132,7 @@ class WebhookRegistrations:
             endpoint = self._load_owned(uow.conn, principal, endpoint_id, admin_allowed=False)
             endpoint_key = str(endpoint["id"])
             repo.retire_secrets(uow.conn, endpoint_key, overlap)
-            repo.insert_secret(uow.conn, endpoint_key, secret)
+            repo.insert_secret(uow.conn, endpoint_key, self.box.seal(secret, endpoint_key))
             summaries = repo.secret_summaries(uow.conn, [endpoint_key])[endpoint_key]
         previous = [s["expires_at"] for s in summaries if s["expires_at"] is not None]
         return {"endpoint_id": endpoint_key, "secret": secret,

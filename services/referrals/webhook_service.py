@@ -28,6 +28,9 @@ from .webhook_settings import WebhookSettings
 
 log = logging.getLogger(__name__)
 SETTINGS = WebhookSettings.from_environment()
+if not SETTINGS.secret_keys:
+    log.warning("WEBHOOK_SECRET_KEYS is not set: webhook signing secrets are stored unencrypted "
+                "(acceptable for local development only)")
 REFERRAL_EVENTS = "referral.#"  # one topic-bound queue for every referral.* event type
 
 

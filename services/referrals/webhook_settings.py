@@ -16,11 +16,15 @@
                                               (must exceed batch / concurrency x 2 x timeout; a crashed
                                               dispatcher's claims become due again after it)
   WEBHOOK_LOG_RETENTION_DAYS       90        finished deliveries (and their attempts) older than this are purged
+  WEBHOOK_SECRET_KEYS              ""        "<key id>:<base64 32 bytes>,..." AES-GCM keys sealing the signing
+                                              secrets at rest, the first one current (see webhook_secret_box)
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
+from .webhook_secret_box import parse_keys
 
 ALLOW_NONE = ""
 ALLOW_LOOPBACK = "loopback"
@@ -48,6 +52,7 @@ class WebhookSettings:
     dispatch_concurrency: int = 10
     lease_seconds: float = 60.0
     log_retention_days: int = 90
+    secret_keys: tuple = ()
 
     @property
     def allow_loopback(self) -> bool:
@@ -71,6 +76,7 @@ class WebhookSettings:
             dispatch_concurrency=_int("WEBHOOK_DISPATCH_CONCURRENCY", cls.dispatch_concurrency),
             lease_seconds=_float("WEBHOOK_LEASE_SECONDS", cls.lease_seconds),
             log_retention_days=_int("WEBHOOK_LOG_RETENTION_DAYS", cls.log_retention_days),
+            secret_keys=parse_keys(os.environ.get("WEBHOOK_SECRET_KEYS")),
         )
         settings.validate()
         return settings

@@ -133,6 +133,11 @@ def test_a_partner_registers_an_endpoint_and_sees_the_secret_once(stack, receive
     read = session.get(stack.url + f"/v1/webhooks/endpoints/{created['id']}")
     assert read.status_code == 200 and "secret" not in read.json() and created["secret"] not in read.text
     assert len(read.json()["secrets"]) == 1 and read.json()["secrets"][0]["expires_at"] is None
+    with connect("referrals") as conn:  # sealed at rest (AES-GCM, WEBHOOK_SECRET_KEYS)
+        stored = conn.execute("SELECT secret FROM webhook_secrets WHERE endpoint_id = %s", (created["id"],)).fetchone()
+    assert stored["secret"].startswith("aesgcm:") and created["secret"] not in stored["secret"]
+    spec = requests.get(stack.url + "/openapi.json").json()["paths"]
+    assert "/v1/webhooks/endpoints" in spec and "post" in spec["/v1/webhooks/endpoints"]
     listed = session.get(stack.url + "/v1/webhooks/endpoints").json()["items"]
     assert [e["id"] for e in listed] == [created["id"]] and created["secret"] not in json.dumps(listed)
     # Organisation staff (JWT) manage the same organisation's endpoints.

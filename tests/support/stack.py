@@ -25,7 +25,8 @@ SERVICES = {
 # defaults: public targets only, 30 s base, 17 attempts ≈ 25 h).
 WEBHOOK_TEST_ENV = {"WEBHOOKS_ALLOW_PRIVATE_TARGETS": "loopback", "WEBHOOK_RETRY_BASE_SECONDS": "0.2",
                     "WEBHOOK_RETRY_MAX_ATTEMPTS": "4", "WEBHOOK_DISPATCH_INTERVAL_SECONDS": "0.1",
-                    "WEBHOOK_TIMEOUT_SECONDS": "2"}
+                    "WEBHOOK_TIMEOUT_SECONDS": "2",
+                    "WEBHOOK_SECRET_KEYS": "test1:dHN1bmFndS10ZXN0LXdlYmhvb2stc2VjcmV0LWtleSE"}
 
 
 def existing_services() -> list[str]:

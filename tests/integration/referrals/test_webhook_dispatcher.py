@@ -187,3 +187,24 @@ def test_finished_deliveries_are_purged_after_the_retention(db, receiver):
     assert len(left) == 1 and left[0]["n"] == 1
     assert rows(db, "SELECT count(*) AS n FROM webhook_attempts a LEFT JOIN webhook_deliveries d "
                     "ON d.id = a.delivery_id WHERE d.id IS NULL")[0]["n"] == 0
+
+
+def test_secrets_are_sealed_at_rest_and_reencrypt_moves_them_to_the_new_key(db, receiver):
+    from services.referrals.webhook_secret_box import SecretBox, new_key, parse_keys, reencrypt
+    from services.referrals.webhook_signing import verify_signature
+    first = parse_keys(f"k1:{new_key()}")
+    sealed_settings = dataclasses.replace(SETTINGS, secret_keys=first)
+    org, endpoint, _ = setup_endpoint(db, receiver, "/sealed", sealed_settings)
+    [stored] = rows(db, "SELECT secret FROM webhook_secrets WHERE endpoint_id = %s", (endpoint["id"],))
+    assert stored["secret"].startswith("aesgcm:k1:") and endpoint["secret"] not in stored["secret"]
+    # The operator adds a new key in front and re-encrypts; deliveries still sign with the same secret.
+    rotated = parse_keys(f"k2:{new_key()}") + first
+    with db.unit_of_work() as uow:
+        assert reencrypt(uow.conn, SecretBox(rotated)) >= 1
+    [stored] = rows(db, "SELECT secret FROM webhook_secrets WHERE endpoint_id = %s", (endpoint["id"],))
+    assert stored["secret"].startswith("aesgcm:k2:")
+    plan(db, event(org))
+    drain(Dispatcher(db.unit_of_work, dataclasses.replace(SETTINGS, secret_keys=rotated[:1])),
+          lambda: receiver.at("/sealed"))
+    got = receiver.at("/sealed")[0]
+    assert verify_signature(endpoint["secret"], got["headers"]["Tsunagu-Signature"], got["body"])
