@@ -146,29 +146,29 @@ class Dispatcher:
     def dispatch_due(self) -> int:
         with self.unit_of_work() as uow:
             claimed = repo.claim_due(uow.conn, self.settings.dispatch_batch, self.settings.lease_seconds)
+            targets = repo.delivery_targets(uow.conn, sorted({str(d["endpoint_id"]) for d in claimed}))
         if not claimed:
             return 0
-        if self.spawn_pool is not None and len(claimed) > 1:
-            list(self.spawn_pool.imap(self._deliver_safely, claimed))
+        work = [(delivery, targets.get(str(delivery["endpoint_id"]))) for delivery in claimed]
+        if self.spawn_pool is not None and len(work) > 1:
+            list(self.spawn_pool.starmap(self._deliver_safely, work))
         else:
-            for delivery in claimed:
-                self._deliver_safely(delivery)
+            for delivery, target in work:
+                self._deliver_safely(delivery, target)
         return len(claimed)
 
-    def _deliver_safely(self, delivery: dict) -> None:
+    def _deliver_safely(self, delivery: dict, target: dict | None) -> None:
         try:
-            self.deliver(delivery)
+            self.deliver(delivery, target)
         except Exception:  # noqa: BLE001 - one bad delivery must not stop the others; the lease retries it
             log.exception("webhook delivery could not be processed", extra={"event_type": delivery["event_type"]})
 
-    def deliver(self, delivery: dict) -> AttemptResult | None:
+    def deliver(self, delivery: dict, endpoint: dict | None) -> AttemptResult | None:
+        """One attempt of a claimed delivery; `endpoint` = {url, active, secrets (sealed)} as claimed."""
         delivery_id = str(delivery["id"])
-        with self.unit_of_work() as uow:
-            endpoint = repo.endpoint_for_delivery(uow.conn, delivery["endpoint_id"])
-            sealed = repo.valid_secrets(uow.conn, delivery["endpoint_id"]) if endpoint else []
-        secrets = [self.box.open(s, str(delivery["endpoint_id"])) for s in sealed]
         if endpoint is None:
             return None  # deleted with its endpoint
+        secrets = [self.box.open(s, str(delivery["endpoint_id"])) for s in endpoint["secrets"]]
         if not endpoint["active"] or not secrets:
             with self.unit_of_work() as uow:
                 repo.stop_pending_deliveries(uow.conn, delivery["endpoint_id"])

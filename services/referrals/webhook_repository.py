@@ -130,8 +130,16 @@ def claim_due(conn, limit: int, lease_seconds: float) -> list[dict]:
         (limit, lease_seconds)).fetchall()
 
 
-def endpoint_for_delivery(conn, endpoint_id: str) -> dict | None:
-    return conn.execute("SELECT id, url, active FROM webhook_endpoints WHERE id = %s", (endpoint_id,)).fetchone()
+def delivery_targets(conn, endpoint_ids: list[str]) -> dict[str, dict]:
+    """{endpoint id: {url, active, secrets: [sealed, newest first]}} for a claimed batch, in one query."""
+    if not endpoint_ids:
+        return {}
+    rows = conn.execute(
+        "SELECT e.id, e.url, e.active, COALESCE(array_agg(s.secret ORDER BY s.created_at DESC) "
+        "FILTER (WHERE s.id IS NOT NULL), '{}') AS secrets FROM webhook_endpoints e "
+        "LEFT JOIN webhook_secrets s ON s.endpoint_id = e.id AND (s.expires_at IS NULL OR s.expires_at > now()) "
+        "WHERE e.id = ANY(%s::uuid[]) GROUP BY e.id", (endpoint_ids,)).fetchall()
+    return {str(r["id"]): r for r in rows}
 
 
 def lock_delivery(conn, delivery_id: str) -> dict | None:

@@ -372,3 +372,20 @@ def test_a_disabled_endpoint_gets_nothing(stack, receiver):
     publish(referral_event("referral.overdue", mine, org(), [mine]))
     wait_until(lambda: receiver.at("/enabled"), 20, message="the enabled endpoint's delivery")
     assert receiver.at("/disabled") == [] and deliveries(stack, session, disabled["id"]) == []
+
+
+def test_a_malformed_referral_event_is_dead_lettered_not_dropped_and_others_still_flow(stack, receiver):
+    mine = org()
+    session = partner(stack, mine)
+    register(stack, session, receiver.url("/after-poison"))
+    dead_before = metric(stack, "tsunagu_events_dead_lettered_total", handler="on_referral_event")
+    good = referral_event("referral.claimed", mine, None, [mine], pool={"area_code": "012301",
+                                                                       "category": "social_connection"})
+    poison = dict(good, event_id=str(uuid.uuid4()), payload={k: v for k, v in good["payload"].items()
+                                                             if k != "referral_id"})
+    publish(poison, good)
+    wait_until(lambda: receiver.at("/after-poison"), 20, message="the good event's delivery")
+    wait_until(lambda: metric(stack, "tsunagu_events_dead_lettered_total", handler="on_referral_event")
+               >= dead_before + 1, 30, message="the malformed event to reach the dead-letter queue")
+    assert not processed(poison["event_id"])
+    assert json.loads(receiver.at("/after-poison")[0]["body"])["event_id"] == good["event_id"]

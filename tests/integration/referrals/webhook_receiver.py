@@ -6,6 +6,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 drops SYNs under concurrent POSTs (1 s retransmit stalls)
+
+
 class Receiver:
     """Records every POST (path, headers, raw body, arrival time). Each path answers with queued statuses, then
     `always[path]` (default 200); `delays[path]` seconds of silence before answering simulate a slow partner."""
@@ -45,7 +49,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
