@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import urllib3
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from . import webhook_repository as repo
 from .webhook_retry import RetrySchedule
@@ -38,6 +38,8 @@ DELIVERIES_FINISHED = Counter("tsunagu_webhook_deliveries_finished_total", "Webh
                               ["outcome"])  # succeeded | failed
 ATTEMPT_DURATION = Histogram("tsunagu_webhook_attempt_duration_seconds", "Duration of one webhook POST",
                              ["outcome"], buckets=(.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+
+PENDING = Gauge("tsunagu_webhook_deliveries_pending", "Webhook deliveries not yet succeeded or given up")
 
 USER_AGENT = "Tsunagu-Webhooks/1"
 
@@ -142,6 +144,12 @@ class Dispatcher:
         self.box = box_from_settings(settings)
         self.resolver = resolver
         self.spawn_pool = spawn_pool
+
+    def measure_backlog(self) -> int:
+        with self.unit_of_work() as uow:
+            pending = repo.pending_count(uow.conn)
+        PENDING.set(pending)
+        return pending
 
     def dispatch_due(self) -> int:
         with self.unit_of_work() as uow:

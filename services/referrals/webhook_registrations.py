@@ -141,7 +141,9 @@ class WebhookRegistrations:
     def deliveries(self, principal: Principal | None, endpoint_id, query: dict) -> dict:
         with self.unit_of_work() as uow:
             endpoint = self._load_visible(uow.conn, principal, endpoint_id)
-            rows = repo.list_deliveries(uow.conn, str(endpoint["id"]), query.get("status"), query.get("limit", 50))
+            before = str(query["before"]) if query.get("before") else None
+            rows = repo.list_deliveries(uow.conn, str(endpoint["id"]), query.get("status"), query.get("limit", 50),
+                                        before)
             attempts = repo.attempts_for(uow.conn, [r["id"] for r in rows])
         return {"items": [_present_delivery(r, attempts[str(r["id"])]) for r in rows]}
 

@@ -171,12 +171,21 @@ def get_delivery(conn, delivery_id: str) -> dict | None:
                         (delivery_id,)).fetchone()
 
 
-def list_deliveries(conn, endpoint_id: str, status: str | None, limit: int) -> list[dict]:
-    clause, params = "", []
+def list_deliveries(conn, endpoint_id: str, status: str | None, limit: int, before: str | None = None) -> list[dict]:
+    clauses, params = "", []
     if status:
-        clause, params = " AND status = %s", [status]
-    return conn.execute(f"SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE endpoint_id = %s{clause} "
-                        f"ORDER BY created_at DESC, id LIMIT %s", (endpoint_id, *params, limit)).fetchall()
+        clauses += " AND status = %s"
+        params.append(status)
+    if before:
+        clauses += (" AND (created_at, id) < (SELECT created_at, id FROM webhook_deliveries "
+                    "WHERE id = %s AND endpoint_id = %s)")
+        params += [before, endpoint_id]
+    return conn.execute(f"SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE endpoint_id = %s{clauses} "
+                        f"ORDER BY created_at DESC, id DESC LIMIT %s", (endpoint_id, *params, limit)).fetchall()
+
+
+def pending_count(conn) -> int:
+    return conn.execute("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'").fetchone()["n"]
 
 
 def attempts_for(conn, delivery_ids: list[str]) -> dict[str, list[dict]]:

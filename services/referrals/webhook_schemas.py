@@ -45,6 +45,7 @@ class EndpointQuerySchema(Schema):
 class DeliveryQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    before = fields.UUID(metadata={"description": "the last delivery id of the previous page (newest first)"})
 
 
 class SecretSummarySchema(Schema):

@@ -72,6 +72,10 @@ class ReferralWebhooksService(OperationsEndpoints):
             if dispatcher.dispatch_due() < SETTINGS.dispatch_batch:
                 break
 
+    @timer(interval=15, eager=True)
+    def measure_webhook_backlog(self):
+        Dispatcher(self.db.unit_of_work, SETTINGS).measure_backlog()
+
     @timer(interval=3600)
     def purge_old_deliveries(self):
         """The delivery log is kept for WEBHOOK_LOG_RETENTION_DAYS; older finished deliveries are deleted."""

@@ -179,6 +179,14 @@ def test_another_organisation_cannot_see_or_manage_an_endpoint(stack, receiver):
                                             params={"organization_id": endpoint["organization_id"]})
     assert [e["id"] for e in admin_view.json()["items"]] == [endpoint["id"]]
     assert_problem(stack.session("prefecture", "01").get(stack.url + "/v1/webhooks/endpoints"), 403)
+    admin = stack.session("admin")
+    assert_problem(admin.post(stack.url + "/v1/webhooks/endpoints", json={"url": receiver.url("/admin")}), 403)
+    assert_problem(admin.post(stack.url + path + "/secret/rotate", json={}), 403)  # secrets: the owner only
+    assert admin.get(stack.url + path).status_code == 200
+    disabled = admin.patch(stack.url + path, json={"active": False})  # e.g. an endpoint that misbehaves
+    assert disabled.status_code == 200 and disabled.json()["active"] is False
+    assert_problem(admin.patch(stack.url + path, json={"active": True}), 403)
+    assert owner.patch(stack.url + path, json={"active": True}).json()["active"] is True
     # The owner deletes it; it is gone.
     assert owner.delete(stack.url + path).status_code == 204
     assert_problem(owner.get(stack.url + path), 404)

@@ -49,7 +49,8 @@ CREATE TABLE webhook_deliveries (
     UNIQUE (event_id, endpoint_id)
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
-CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, created_at DESC);
+CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, created_at DESC, id DESC);
+CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (completed_at) WHERE status <> 'pending';
 
 -- Attempts record what happened, never what the partner answered (no response bodies).
 CREATE TABLE webhook_attempts (

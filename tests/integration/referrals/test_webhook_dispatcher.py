@@ -208,3 +208,48 @@ def test_secrets_are_sealed_at_rest_and_reencrypt_moves_them_to_the_new_key(db, 
           lambda: receiver.at("/sealed"))
     got = receiver.at("/sealed")[0]
     assert verify_signature(endpoint["secret"], got["headers"]["Tsunagu-Signature"], got["body"])
+
+
+def test_the_delivery_log_pages_newest_first(db, receiver):
+    org, endpoint, registrations = setup_endpoint(db, receiver, "/paged")
+    plan(db, *[event(org) for _ in range(5)])
+    owner = partner(org)
+    first = registrations.deliveries(owner, endpoint["id"], {"limit": 2})["items"]
+    second = registrations.deliveries(owner, endpoint["id"], {"limit": 2, "before": first[-1]["id"]})["items"]
+    third = registrations.deliveries(owner, endpoint["id"], {"limit": 2, "before": second[-1]["id"]})["items"]
+    ids = [d["id"] for d in first + second + third]
+    assert len(ids) == 5 and len(set(ids)) == 5
+    created = [d["created_at"] for d in first + second + third]
+    assert created == sorted(created, reverse=True)
+    assert registrations.deliveries(owner, endpoint["id"], {"limit": 10, "status": "failed"})["items"] == []
+
+
+def test_enabling_again_rechecks_the_url(db, receiver):
+    from services.servicekit.errors import InvalidInput
+    org, endpoint, registrations = setup_endpoint(db, receiver, "/reenable")
+    owner = partner(org)
+    registrations.update(owner, endpoint["id"], {"active": False})
+    with db.unit_of_work() as uow:  # meanwhile the name points somewhere private
+        uow.conn.execute("UPDATE webhook_endpoints SET url = 'https://10.1.2.3/hook' WHERE id = %s", (endpoint["id"],))
+    with pytest.raises(InvalidInput) as refused:
+        registrations.update(owner, endpoint["id"], {"active": True})
+    assert refused.value.errors[0]["pointer"] == "#/url"
+    assert registrations.get(owner, endpoint["id"])["active"] is False
+
+
+def test_the_backlog_gauge_counts_pending_deliveries(db, receiver):
+    from services.referrals.webhook_dispatch import PENDING
+    receiver.always["/backlog"] = 500
+    slow = dataclasses.replace(SETTINGS, retry_base_seconds=30)
+    org, endpoint, _ = setup_endpoint(db, receiver, "/backlog", slow)
+    plan(db, event(org), event(org))
+    dispatcher = Dispatcher(db.unit_of_work, slow)
+    pending = "SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'"
+    before = dispatcher.measure_backlog()
+    assert before >= 2 and before == rows(db, pending)[0]["n"] and PENDING._value.get() == before
+    drain(dispatcher, lambda: len(receiver.at("/backlog")) == 2)
+    # Failed once, both still pending (next retry in 30 s), and counted.
+    assert rows(db, "SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = %s AND status = 'pending'",
+                (endpoint["id"],))[0]["n"] == 2
+    after = dispatcher.measure_backlog()
+    assert after >= 2 and after == rows(db, pending)[0]["n"] and PENDING._value.get() == after
