@@ -84,9 +84,15 @@ class AttemptResult:
         return self.outcome == "succeeded"
 
 
+def _host_header(target) -> str:
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    default = 443 if target.scheme == "https" else 80
+    return host if target.port == default else f"{host}:{target.port}"
+
+
 def post_webhook(url: str, body: str, *, delivery_id: str, event_type: str, secrets: list[str],
                  timeout: float, allow_loopback: bool, resolver=system_resolver,
-                 clock=time.time) -> AttemptResult:
+                 clock=time.time, ca_bundle: str | None = None) -> AttemptResult:
     """POST once. The target is checked again now (DNS may have changed since registration) and the
     connection goes to the checked address. Redirects are not followed; the response body is not read."""
     started = time.perf_counter()
@@ -100,7 +106,7 @@ def post_webhook(url: str, body: str, *, delivery_id: str, event_type: str, secr
         return result("refused_target", error="TargetRefused")
     raw = body.encode("utf-8")
     headers = {
-        "Host": target.host if target.port in (80, 443) else f"{target.host}:{target.port}",
+        "Host": _host_header(target),
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         SIGNATURE_HEADER: signature_header(secrets, raw, int(clock())),
@@ -111,7 +117,7 @@ def post_webhook(url: str, body: str, *, delivery_id: str, event_type: str, secr
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(target.address, target.port, timeout=pool_timeout, retries=False,
                                            maxsize=1, server_hostname=target.host, assert_hostname=target.host,
-                                           cert_reqs="CERT_REQUIRED")
+                                           cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle)
     else:
         pool = urllib3.HTTPConnectionPool(target.address, target.port, timeout=pool_timeout, retries=False,
                                           maxsize=1)
@@ -185,7 +191,7 @@ class Dispatcher:
         outcome = post_webhook(endpoint["url"], delivery["body"], delivery_id=delivery_id,
                                event_type=delivery["event_type"], secrets=secrets,
                                timeout=self.settings.timeout_seconds, allow_loopback=self.settings.allow_loopback,
-                               resolver=self.resolver)
+                               resolver=self.resolver, ca_bundle=self.settings.ca_bundle)
         manual = bool(delivery["manual_pending"])
         trigger = "redeliver" if manual else "scheduled"
         ATTEMPTS.labels(trigger, outcome.outcome).inc()

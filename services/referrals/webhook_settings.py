@@ -16,6 +16,8 @@
                                               (must exceed batch / concurrency x 2 x timeout; a crashed
                                               dispatcher's claims become due again after it)
   WEBHOOK_LOG_RETENTION_DAYS       90        finished deliveries (and their attempts) older than this are purged
+  WEBHOOK_CA_BUNDLE                ""        CA certificates (PEM file) to verify partners' TLS with; default: the
+                                              system's trust store
   WEBHOOK_SECRET_KEYS              ""        "<key id>:<base64 32 bytes>,..." AES-GCM keys sealing the signing
                                               secrets at rest, the first one current (see webhook_secret_box)
 """
@@ -53,6 +55,7 @@ class WebhookSettings:
     lease_seconds: float = 60.0
     log_retention_days: int = 90
     secret_keys: tuple = ()
+    ca_bundle: str | None = None
 
     @property
     def allow_loopback(self) -> bool:
@@ -77,6 +80,7 @@ class WebhookSettings:
             lease_seconds=_float("WEBHOOK_LEASE_SECONDS", cls.lease_seconds),
             log_retention_days=_int("WEBHOOK_LOG_RETENTION_DAYS", cls.log_retention_days),
             secret_keys=parse_keys(os.environ.get("WEBHOOK_SECRET_KEYS")),
+            ca_bundle=os.environ.get("WEBHOOK_CA_BUNDLE") or None,
         )
         settings.validate()
         return settings

@@ -84,3 +84,12 @@ def test_a_name_that_turns_private_after_registration_is_refused_at_delivery_wit
                           secrets=["whsec_x"], timeout=0.5, allow_loopback=False, resolver=resolver)
     assert result.outcome == "refused_target" and result.status_code is None
     assert result.error_class == "TargetRefused"
+
+
+def test_the_host_header_names_the_registered_host_not_the_address():
+    from services.referrals.webhook_dispatch import _host_header
+    resolver = resolver_for({"partner.example.jp": ["93.184.215.14"], "::1": ["::1"]})
+    assert _host_header(resolve_target("https://partner.example.jp/h", False, resolver)) == "partner.example.jp"
+    assert _host_header(resolve_target("https://partner.example.jp:8443/h", False, resolver)) == \
+        "partner.example.jp:8443"
+    assert _host_header(resolve_target("http://[::1]:8080/h", True, resolver)) == "[::1]:8080"
