@@ -397,3 +397,41 @@ def test_a_malformed_referral_event_is_dead_lettered_not_dropped_and_others_stil
                >= dead_before + 1, 30, message="the malformed event to reach the dead-letter queue")
     assert not processed(poison["event_id"])
     assert json.loads(receiver.at("/after-poison")[0]["body"])["event_id"] == good["event_id"]
+
+
+def test_one_deterministic_quorum_queue_is_bound_to_every_referral_event(stack):
+    """The topology pre-declares the handler's queue (so events published before the dispatcher first starts
+    wait for it) under nameko's deterministic name, bound with the topic pattern `referral.#`."""
+    from urllib.parse import quote
+    from services.servicekit.broker_topology import declare_topology, load_service_classes
+    from services.servicekit.reliable_events import handler_queue_name
+    name = handler_queue_name("referrals", "referral.#", "referral_webhooks", "on_referral_event")
+    assert name == "evt-referrals-referral.#--referral_webhooks.on_referral_event"
+    assert name in declare_topology(service_classes=load_service_classes(
+        ["services.referrals.webhook_service:ReferralWebhooksService"]))
+    api = f"{settings.rabbitmq_management_url()}/api"
+    vhost = quote(settings.vhost(), safe="")
+    queue = requests.get(f"{api}/queues/{vhost}/{quote(name, safe='')}", timeout=10).json()
+    assert queue["arguments"]["x-queue-type"] == "quorum" and queue["arguments"]["x-dead-letter-exchange"]
+    bindings = requests.get(f"{api}/queues/{vhost}/{quote(name, safe='')}/bindings", timeout=10).json()
+    assert {(b["source"], b["routing_key"]) for b in bindings if b["source"]} == {("referrals.events", "referral.#")}
+
+
+def test_events_published_while_the_dispatcher_is_down_are_delivered_after_it_restarts(stack, receiver):
+    mine = org()
+    session = partner(stack, mine)
+    register(stack, session, receiver.url("/restart"))
+    receiver.statuses["/restart"] = [500]  # the first attempt fails: a retry is pending across the restart
+    first = referral_event("referral.accepted", org(), mine, [mine])
+    publish(first)
+    wait_until(lambda: receiver.at("/restart"), 20, message="the first, failing attempt")
+    dispatcher = stack.processes["referral_webhooks"]
+    dispatcher.stop()
+    try:
+        second = referral_event("referral.completed", org(), mine, [mine])
+        publish(second)
+    finally:
+        dispatcher.start(wait=True)
+    wait_until(lambda: {json.loads(r["body"])["event_id"] for r in receiver.at("/restart")
+                        if r is not receiver.at("/restart")[0]} >= {first["event_id"], second["event_id"]}, 30,
+               message="both events delivered after the restart")
