@@ -351,6 +351,8 @@ def test_secret_rotation_signs_with_both_secrets_during_the_overlap(stack, recei
     for old in (new_secret, endpoint["secret"]):
         with pytest.raises(SignatureVerificationError):
             verify_signature(old, latest["headers"]["Tsunagu-Signature"], latest["body"])
+    logs = stack.logs()  # secrets never reach a log line
+    assert all(secret not in logs for secret in (endpoint["secret"], new_secret, newest))
 
 
 def test_a_target_that_became_private_is_refused_at_delivery(stack, receiver):
