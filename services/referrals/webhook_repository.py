@@ -93,6 +93,16 @@ def stop_pending_deliveries(conn, endpoint_id: str) -> None:
                  "WHERE endpoint_id = %s AND status = 'pending'", (endpoint_id,))
 
 
+def disable_organization_endpoints(conn, organization_id: str) -> int:
+    """Disable every active endpoint of an organisation and end their pending deliveries."""
+    ids = [r["id"] for r in conn.execute(
+        "UPDATE webhook_endpoints SET active = false, disabled_at = now(), updated_at = now() "
+        "WHERE organization_id = %s AND active RETURNING id", (organization_id,)).fetchall()]
+    for endpoint_id in ids:
+        stop_pending_deliveries(conn, str(endpoint_id))
+    return len(ids)
+
+
 def delete_endpoint(conn, endpoint_id: str) -> bool:
     return conn.execute("DELETE FROM webhook_endpoints WHERE id = %s", (endpoint_id,)).rowcount == 1
 

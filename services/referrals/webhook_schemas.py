@@ -114,3 +114,12 @@ class ReferralEventPayloadSchema(Schema):
 
     referral_id = fields.UUID(required=True)
     interested_organization_ids = fields.List(fields.UUID(), required=True)
+
+
+class OrganizationDeactivatedPayloadSchema(Schema):
+    """members' `organization.deactivated` v1 (DEVELOPERS.md)."""
+    class Meta:
+        unknown = EXCLUDE
+
+    organization_id = fields.UUID(required=True)
+    revision = fields.Integer(required=True)

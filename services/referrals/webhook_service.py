@@ -20,10 +20,11 @@ from services.servicekit.reliable_events import reliable_event_handler
 
 from .webhook_dispatch import Dispatcher, plan_deliveries
 from .webhook_registrations import WebhookRegistrations
-from .webhook_repository import purge_finished
+from .webhook_repository import disable_organization_endpoints, purge_finished
 from .webhook_schemas import (CreatedEndpointSchema, DeliveryQuerySchema, DeliverySchema, EndpointCreateSchema,
-                              EndpointQuerySchema, EndpointSchema, EndpointUpdateSchema, ReferralEventPayloadSchema,
-                              RotatedSecretSchema, RotateSecretSchema)
+                              EndpointQuerySchema, EndpointSchema, EndpointUpdateSchema,
+                              OrganizationDeactivatedPayloadSchema, ReferralEventPayloadSchema, RotatedSecretSchema,
+                              RotateSecretSchema)
 from .webhook_settings import WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,16 @@ class ReferralWebhooksService(OperationsEndpoints):
             if uow.already_processed(event):
                 return
             plan_deliveries(uow.conn, event)
+
+    @reliable_event_handler("members", "organization.deactivated")
+    def on_organization_deactivated(self, event):
+        """A deactivated organisation is notified of nothing more: its endpoints are disabled (its staff or
+        partner system may enable them again once it is active)."""
+        payload = OrganizationDeactivatedPayloadSchema().load(event["payload"])
+        with self.db.unit_of_work() as uow:
+            if uow.already_processed(event):
+                return
+            disable_organization_endpoints(uow.conn, str(payload["organization_id"]))
 
     # --- deliveries out ---------------------------------------------------------------------------------
 

@@ -437,3 +437,26 @@ def test_events_published_while_the_dispatcher_is_down_are_delivered_after_it_re
     wait_until(lambda: {json.loads(r["body"])["event_id"] for r in receiver.at("/restart")
                         if r is not receiver.at("/restart")[0]} >= {first["event_id"], second["event_id"]}, 30,
                message="both events delivered after the restart")
+
+
+class OrganizationDeactivatedPayload(Schema):
+    organization_id = fields.UUID(required=True)
+    revision = fields.Integer(required=True)
+
+
+def test_a_deactivated_organisation_is_notified_of_nothing_more(stack, receiver):
+    gone, other = org(), org()
+    session = partner(stack, gone)
+    endpoint = register(stack, session, receiver.url("/deactivated"))
+    still = register(stack, partner(stack, other), receiver.url("/still-active"))
+    deactivated = IntegrationEvent("organization.deactivated", 1, OrganizationDeactivatedPayload).envelope(
+        {"organization_id": gone, "revision": 7}, producer="members", area="012301")
+    with kombu.Connection(settings.amqp_uri(), transport_options={"confirm_publish": True}) as conn:
+        conn.Producer(serializer="json").publish(deactivated, exchange=get_event_exchange("members", {}),
+                                                 routing_key="organization.deactivated", delivery_mode=2)
+    wait_until(lambda: session.get(stack.url + f"/v1/webhooks/endpoints/{endpoint['id']}").json()["active"] is False,
+               20, message="the endpoint to be disabled")
+    publish(referral_event("referral.cancelled", gone, other, [gone, other]))
+    wait_until(lambda: receiver.at("/still-active"), 20, message="the other organisation's delivery")
+    assert receiver.at("/deactivated") == [] and deliveries(stack, session, endpoint["id"]) == []
+    assert still["id"] != endpoint["id"]
