@@ -17,7 +17,23 @@ SIGNING = ("Each POST carries `Tsunagu-Signature: t=<unix seconds>,v1=<hex HMAC-
            "(one `v1` per valid secret while a rotation overlaps), `Tsunagu-Delivery-Id` and `Tsunagu-Event-Type`. "
            "The body is id-only: `{id, type, event_id, referral_id, occurred_at}`; fetch the referral with your "
            "own credentials. Answer 2xx within 5 s; anything else is retried with exponential back-off for at "
-           "least 24 hours.")
+           "least 24 hours. Deliveries may arrive more than once or out of order: deduplicate by "
+           "`Tsunagu-Delivery-Id` (or `event_id`) and read the referral's current state.\n\n"
+           "Verify before parsing, on the raw body:\n\n"
+           "```python\n"
+           "import hashlib, hmac, time\n"
+           "def verify(secrets, header, body: bytes, tolerance=300):\n"
+           "    parts = [p.split('=', 1) for p in header.split(',') if '=' in p]\n"
+           "    t = int(next(v for k, v in parts if k == 't'))\n"
+           "    if abs(time.time() - t) > tolerance:\n"
+           "        raise ValueError('stale')\n"
+           "    signed = f'{t}.'.encode() + body\n"
+           "    for s in secrets:\n"
+           "        mac = hmac.new(s.encode(), signed, hashlib.sha256).hexdigest()\n"
+           "        if any(hmac.compare_digest(mac, v) for k, v in parts if k == 'v1'):\n"
+           "            return t\n"
+           "    raise ValueError('bad signature')\n"
+           "```")
 
 
 @endpoint(bp, "/v1/webhooks/endpoints", "POST", summary="Register a webhook endpoint (the secret is shown once)",

@@ -83,3 +83,16 @@ def test_secrets_are_long_random_and_prefixed():
     assert a != b and a.startswith("whsec_") and len(a) >= 40
     with pytest.raises(ValueError):
         signature_header([], BODY, NOW)
+
+
+def test_the_snippet_in_the_api_documentation_verifies_what_we_send():
+    from gateway.routes.webhooks import SIGNING
+    namespace = {}
+    exec(SIGNING.split("```python\n")[1].split("```")[0], namespace)  # noqa: S102 - our own documentation
+    old, new = generate_secret(), generate_secret()
+    header = signature_header([new, old], BODY)
+    assert namespace["verify"]([old], header, BODY)
+    with pytest.raises(ValueError):
+        namespace["verify"]([generate_secret()], header, BODY)
+    with pytest.raises(ValueError):
+        namespace["verify"]([old], header, BODY + b"x")
