@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 from services.servicekit.caller import Principal
-from services.servicekit.errors import Forbidden, InvalidInput, NotFound
+from services.servicekit.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from . import webhook_repository as repo
 from .webhook_secret_box import box_from_settings
@@ -82,6 +82,9 @@ class WebhookRegistrations:
         _check_target(url, self.settings, self.resolver)
         secret = generate_secret()
         with self.unit_of_work() as uow:
+            if repo.lock_and_count_endpoints(uow.conn, organization_id) >= self.settings.max_endpoints_per_organization:
+                raise Conflict(f"an organisation may register at most {self.settings.max_endpoints_per_organization} "
+                               "webhook endpoints; delete one first")
             endpoint = repo.insert_endpoint(uow.conn, organization_id=organization_id, url=url,
                                             description=data.get("description") or "",
                                             event_types=data.get("event_types"), created_by=principal.subject)

@@ -19,6 +19,13 @@ def insert_endpoint(conn, *, organization_id, url, description, event_types, cre
         (str(uuid.uuid4()), organization_id, url, description, event_types, created_by)).fetchone()
 
 
+def lock_and_count_endpoints(conn, organization_id: str) -> int:
+    """Serialises registrations of one organisation (transaction-scoped lock) and counts its endpoints."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('webhook_endpoints:' || %s))", (organization_id,))
+    return conn.execute("SELECT count(*) AS n FROM webhook_endpoints WHERE organization_id = %s",
+                        (organization_id,)).fetchone()["n"]
+
+
 def insert_secret(conn, endpoint_id: str, secret: str) -> dict:
     return conn.execute(
         "INSERT INTO webhook_secrets (id, endpoint_id, secret) VALUES (%s, %s, %s) "

@@ -16,6 +16,7 @@
                                               (must exceed batch / concurrency x 2 x timeout; a crashed
                                               dispatcher's claims become due again after it)
   WEBHOOK_LOG_RETENTION_DAYS       90        finished deliveries (and their attempts) older than this are purged
+  WEBHOOK_MAX_ENDPOINTS            10        webhook endpoints one organisation may register
   WEBHOOK_CA_BUNDLE                ""        CA certificates (PEM file) to verify partners' TLS with; default: the
                                               system's trust store
   WEBHOOK_SECRET_KEYS              ""        "<key id>:<base64 32 bytes>,..." AES-GCM keys sealing the signing
@@ -56,6 +57,7 @@ class WebhookSettings:
     log_retention_days: int = 90
     secret_keys: tuple = ()
     ca_bundle: str | None = None
+    max_endpoints_per_organization: int = 10
 
     @property
     def allow_loopback(self) -> bool:
@@ -81,6 +83,7 @@ class WebhookSettings:
             log_retention_days=_int("WEBHOOK_LOG_RETENTION_DAYS", cls.log_retention_days),
             secret_keys=parse_keys(os.environ.get("WEBHOOK_SECRET_KEYS")),
             ca_bundle=os.environ.get("WEBHOOK_CA_BUNDLE") or None,
+            max_endpoints_per_organization=_int("WEBHOOK_MAX_ENDPOINTS", cls.max_endpoints_per_organization),
         )
         settings.validate()
         return settings

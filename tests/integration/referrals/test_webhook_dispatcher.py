@@ -253,3 +253,20 @@ def test_the_backlog_gauge_counts_pending_deliveries(db, receiver):
                 (endpoint["id"],))[0]["n"] == 2
     after = dispatcher.measure_backlog()
     assert after >= 2 and after == rows(db, pending)[0]["n"] and PENDING._value.get() == after
+
+
+def test_an_organisation_may_register_only_so_many_endpoints_even_concurrently(db, receiver):
+    from services.servicekit.errors import Conflict
+    limited = dataclasses.replace(SETTINGS, max_endpoints_per_organization=3)
+    registrations = WebhookRegistrations(db.unit_of_work, limited)
+    owner = partner(str(uuid.uuid4()))
+
+    def attempt(i):
+        try:
+            return registrations.register(owner, {"url": receiver.url(f"/limit{i}"), "description": "",
+                                                  "event_types": None})
+        except Conflict:
+            return None
+    results = list(eventlet.GreenPool(6).imap(attempt, range(6)))
+    assert sum(r is not None for r in results) == 3
+    assert len(registrations.list(owner, {"limit": 100})["items"]) == 3
