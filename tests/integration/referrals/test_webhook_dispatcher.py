@@ -25,6 +25,8 @@ from services.servicekit.pg_pool import open_pool
 from tests.integration.referrals.webhook_receiver import Receiver
 from tests.support.processes import wait_until
 
+pytestmark = pytest.mark.integration
+
 COMPONENT = "webhook_dispatch_it"
 SETTINGS = WebhookSettings(allow_private_targets="loopback", retry_base_seconds=0.05, retry_max_attempts=3,
                            retry_jitter=0.0, timeout_seconds=0.3, dispatch_batch=5, dispatch_concurrency=3,

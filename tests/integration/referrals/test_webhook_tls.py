@@ -17,6 +17,8 @@ from cryptography.x509.oid import NameOID
 from services.referrals.webhook_dispatch import post_webhook
 from services.referrals.webhook_signing import verify_signature
 
+pytestmark = pytest.mark.integration
+
 
 def _name(common_name):
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
