@@ -41,7 +41,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     install_request_context(app)
     install_problem_handlers(app)
     from .openapi import bp as docs_bp
-    from .routes import api_keys, areas, identity, operations
-    for blueprint in (operations.bp, docs_bp, identity.bp, areas.bp, api_keys.bp):
+    from .routes import api_keys, areas, identity, operations, referrals
+    for blueprint in (operations.bp, docs_bp, identity.bp, areas.bp, api_keys.bp, referrals.bp):
         app.register_blueprint(blueprint)
     return app
