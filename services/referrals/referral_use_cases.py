@@ -18,8 +18,7 @@ from services.servicekit.areas.registry import default_registry
 
 from . import directory, integration_events as ev, referral_lifecycle as rl, repository as repo
 from .personal_data import Keyring, only_fields
-from .schemas import (ForwardSchema, PersonSchema, ReferralCreateSchema, ReferralListQuery, ReferralView,
-                      StatusChangeSchema)
+from .schemas import ForwardSchema, PersonSchema, ReferralCreateSchema, ReferralListQuery, StatusChangeSchema
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -41,9 +40,16 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_SCHEMAS: dict = {}
+PERSON_SCHEMA = PersonSchema()
+
+
 def load(schema_cls, data, what="the request"):
+    schema = _SCHEMAS.get(schema_cls)
+    if schema is None:  # marshmallow schema instances are reusable; building one costs more than a load
+        schema = _SCHEMAS[schema_cls] = schema_cls(unknown=RAISE)
     try:
-        return schema_cls(unknown=RAISE).load(data or {})
+        return schema.load(data or {})
     except ValidationError as exc:
         raise InvalidInput(f"{what} has invalid fields", field_errors_from_marshmallow(exc.messages)) from None
 
@@ -86,20 +92,30 @@ def _consent_times(consent: dict | None) -> dict | None:
     return out
 
 
+_VIEW_FIELDS = ("id", "revision", "status", "category", "urgency", "summary", "area_code", "sender_organization_id",
+                "target_organization_id", "do_not_contact", "forwarded_from_id", "part_of_id", "created_at",
+                "requested_at", "accepted_at", "closed_at", "overdue_at", "modified_at", "personal_data_erased")
+
+
+def _jsonable(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
 def view(row, party: str | None, person: dict | None = None) -> dict:
-    """The JSON representation; parties also get the sharing basis and their reference, never others."""
-    data = {k: row[k] for k in ("id", "revision", "status", "category", "urgency", "summary", "area_code",
-                                "sender_organization_id", "target_organization_id", "do_not_contact",
-                                "forwarded_from_id", "part_of_id", "created_at", "requested_at", "accepted_at",
-                                "closed_at", "overdue_at", "modified_at", "personal_data_erased")}
-    data["pool"] = ({"area_code": row["pool_area_code"], "category": row["pool_category"]}
-                    if row["pool_area_code"] else None)
-    data["overdue"] = row["overdue_at"] is not None
+    """The JSON representation (documented by schemas.ReferralView); parties also get the sharing basis and
+    the sender its own reference — never anyone else."""
+    out = {k: _jsonable(row[k]) for k in _VIEW_FIELDS}
+    out["pool"] = ({"area_code": row["pool_area_code"], "category": row["pool_category"]}
+                   if row["pool_area_code"] else None)
+    out["overdue"] = row["overdue_at"] is not None
     if party in (rl.SENDER, rl.TARGET):
-        data["partner_reference"] = row["partner_reference"] if party == rl.SENDER else None
-        data["consent"] = row["consent"]
-        data["legal_basis"] = row["legal_basis"]
-    out = ReferralView().dump(data)
+        out["partner_reference"] = row["partner_reference"] if party == rl.SENDER else None
+        out["consent"] = row["consent"]
+        out["legal_basis"] = row["legal_basis"]
     if person is not None:
         out["person"] = person  # already JSON (decrypted); only the fields the sharing basis allows
     return out
@@ -157,25 +173,33 @@ def _check_destination(ctx: Context, sender: str, data: dict) -> None:
                            target_org=str(target) if target else None)
 
 
-def _insert(ctx: Context, *, sender: str, data: dict, person: dict, forwarded_from=None, part_of=None) -> dict:
+def _insert(ctx: Context, *, sender: str, data: dict, person: dict, forwarded_from=None, part_of=None,
+            idempotency: tuple | None = None) -> dict:
+    """Insert the referral, its sealed person, its first history entry (and the idempotency key with the
+    response) in one statement, then emit `referral.requested` to the outbox in the same transaction."""
     referral_id = str(uuid.uuid4())
     pool = data.get("pool") or {}
     status = data.get("status", rl.REQUESTED)
-    repo.insert_referral(ctx.conn, {
-        "id": referral_id, "status": status, "category": data["category"], "urgency": data["urgency"],
-        "summary": data["summary"], "area_code": data["area_code"], "sender_organization_id": sender,
-        "target_organization_id": str(data["target_organization_id"]) if data.get("target_organization_id") else None,
-        "pool_area_code": pool.get("area_code"), "pool_category": pool.get("category"),
-        "do_not_contact": data.get("do_not_contact", False),
-        "consent": _json_safe(data.get("consent")), "legal_basis": _json_safe(data.get("legal_basis")),
-        "partner_reference": data.get("partner_reference"), "forwarded_from_id": forwarded_from,
-        "part_of_id": part_of, "created_by": ctx.principal.subject, "now": ctx.now,
-        "requested_at": ctx.now if status == rl.REQUESTED else None})
-    person_json = PersonSchema().dump(person)
-    repo.insert_person(ctx.conn, referral_id, ctx.keyring.seal(person_json, referral_id),
-                       ctx.keyring.identity_hash(person_json))
-    repo.add_history(ctx.conn, referral_id, 1, "created", None, status, ctx.principal, ctx.request_id, ctx.now)
-    row = repo.get(ctx.conn, referral_id)
+    row = {"id": referral_id, "revision": 1, "status": status, "category": data["category"],
+           "urgency": data["urgency"], "summary": data["summary"], "area_code": data["area_code"],
+           "sender_organization_id": sender,
+           "target_organization_id": (str(data["target_organization_id"]) if data.get("target_organization_id")
+                                      else None),
+           "pool_area_code": pool.get("area_code"), "pool_category": pool.get("category"),
+           "do_not_contact": data.get("do_not_contact", False),
+           "consent": _json_safe(data.get("consent")), "legal_basis": _json_safe(data.get("legal_basis")),
+           "partner_reference": data.get("partner_reference"), "forwarded_from_id": forwarded_from,
+           "part_of_id": part_of, "created_by": ctx.principal.subject, "created_at": ctx.now,
+           "requested_at": ctx.now if status == rl.REQUESTED else None, "accepted_at": None, "closed_at": None,
+           "overdue_at": None, "modified_at": ctx.now, "personal_data_erased": False}
+    person_json = PERSON_SCHEMA.dump(person)
+    sealed = ctx.keyring.seal(person_json, referral_id)
+    key = None
+    if idempotency is not None:
+        organization_id, idempotency_key, fingerprint = idempotency
+        key = (organization_id, idempotency_key, fingerprint, 201, view(row, rl.SENDER))
+    repo.insert_new_referral(ctx.conn, row, sealed, ctx.keyring.identity_hash(person_json), ctx.principal,
+                             ctx.request_id, key)
     if status == rl.REQUESTED:
         _emit(ctx, ev.REQUESTED, row, status=status, revision=1, target=row["target_organization_id"])
     return row
@@ -200,9 +224,9 @@ def create_referral(ctx: Context, body: dict, idempotency_key: str | None) -> di
                                [{"pointer": "#", "detail": "Idempotency-Key reused with another body"}])
         return {"status": stored["response_status"], "body": stored["response_body"], "replayed": True}
     _check_destination(ctx, sender, data)
-    row = _insert(ctx, sender=sender, data=data, person=data["person"])
+    row = _insert(ctx, sender=sender, data=data, person=data["person"],
+                  idempotency=(sender, idempotency_key, fingerprint))
     body_out = view(row, rl.SENDER)
-    repo.store_idempotency_key(ctx.conn, sender, idempotency_key, fingerprint, str(row["id"]), 201, body_out)
     return {"status": 201, "body": body_out, "replayed": False}
 
 
@@ -345,7 +369,8 @@ def forward(ctx: Context, referral_id: str, body: dict) -> dict:
         raise Conflict("the personal data of this referral has been erased")
     if not vis.personal_fields:
         raise Forbidden("the person's consent does not let you pass their data on")
-    person = PersonSchema(partial=True).load(only_fields(ctx.keyring.open(sealed, str(row["id"])), vis.personal_fields))
+    person = PersonSchema(partial=True).load(only_fields(ctx.keyring.open(sealed, str(row["id"])),
+                                                         vis.personal_fields))
     sender = ctx.principal.organization_id
     new_data = {"target_organization_id": data.get("target_organization_id"), "pool": data.get("pool"),
                 "category": data.get("category") or row["category"], "urgency": data.get("urgency") or row["urgency"],

@@ -12,6 +12,7 @@ import pytest
 from services.referrals import directory, repository as repo
 from services.referrals.personal_data import Keyring, keyring_from_environment
 from services.servicekit import migrations, settings
+from services.servicekit.caller import Principal
 from tests.support.fixtures import connect
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -31,14 +32,15 @@ def b64():
 
 def _insert(conn, ring):
     rid = str(uuid.uuid4())
-    repo.insert_referral(conn, {
+    row = {
         "id": rid, "status": "requested", "category": "isolation", "urgency": "routine", "summary": "s",
         "area_code": "012301", "sender_organization_id": str(uuid.uuid4()),
         "target_organization_id": str(uuid.uuid4()), "pool_area_code": None, "pool_category": None,
         "do_not_contact": False, "consent": {"method": "written"}, "legal_basis": None, "partner_reference": None,
-        "forwarded_from_id": None, "part_of_id": None, "created_by": "t", "now": "2026-11-22T00:00:00Z",
-        "requested_at": "2026-11-22T00:00:00Z"})
-    repo.insert_person(conn, rid, ring.seal(PERSON, rid), ring.identity_hash(PERSON))
+        "forwarded_from_id": None, "part_of_id": None, "created_by": "t",
+        "created_at": "2026-11-22T00:00:00Z", "requested_at": "2026-11-22T00:00:00Z"}
+    actor = Principal("t", "partner", organization_id=row["sender_organization_id"])
+    repo.insert_new_referral(conn, row, ring.seal(PERSON, rid), ring.identity_hash(PERSON), actor, None, None)
     return rid
 
 
