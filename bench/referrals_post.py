@@ -42,6 +42,44 @@ class Result:
                 f"   errors {self.errors}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU of a process and its children that were waited for (gunicorn workers: see below)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError):
+        return 0.0
+
+
+def process_tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            children = []
+        todo += [int(c) for c in children]
+    return out
+
+
+class CpuMeter:
+    """CPU used by each named process (with its children, e.g. gunicorn workers) during a load phase."""
+
+    def __init__(self, processes: dict):
+        self.pids = {name: process_tree(p.popen.pid) for name, p in processes.items() if p.popen}
+
+    def snapshot(self) -> dict:
+        return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in self.pids.items()}
+
+    @staticmethod
+    def per_request(before: dict, after: dict, requests_done: int) -> str:
+        parts = [f"{name} {(after[name] - before[name]) / max(requests_done, 1) * 1000:.2f}"
+                 for name in after if after[name] - before[name] > 0.005]
+        return "CPU ms/request: " + ", ".join(parts)
+
+
 def load(label, url, make_headers, body, connections, seconds):
     result, lock = Result(label), threading.Lock()
     deadline = time.monotonic() + seconds
@@ -133,13 +171,20 @@ def main():
         warm = min(3.0, args.seconds / 3)
         load("warm-up", skeleton_url + "/v1/referrals", dict, body, args.connections, warm)
         load("warm-up", stack.url + "/v1/referrals", partner, body, args.connections, warm)
+        meter = CpuMeter({**stack.processes, "skeleton-app": processes[0], "skeleton-service": processes[1]})
+        c0 = meter.snapshot()
         skeleton = load("skeleton (Flask→RPC→INSERT)", skeleton_url + "/v1/referrals", dict, body,
                         args.connections, args.seconds)
+        c1 = meter.snapshot()
         referrals = load("POST /v1/referrals (gateway, API key)", stack.url + "/v1/referrals", partner, body,
                          args.connections, args.seconds)
-        print(f"\n{args.connections} connections, {args.seconds:g} s each, {os.cpu_count()} CPUs")
+        c2 = meter.snapshot()
+        print(f"\n{args.connections} connections, {args.seconds:g} s each, {os.cpu_count()} CPUs "
+              f"(1-min load average at the end: {os.getloadavg()[0]:.1f})")
         print(skeleton.line())
+        print("   " + CpuMeter.per_request(c0, c1, len(skeleton.latencies)))
         print(referrals.line())
+        print("   " + CpuMeter.per_request(c1, c2, len(referrals.latencies)))
         ratio = (len(referrals.latencies) / referrals.elapsed) / (len(skeleton.latencies) / skeleton.elapsed)
         print(f"referrals / skeleton throughput: {ratio:.2f}")
     finally:
