@@ -226,9 +226,10 @@ class Visibility:
 
 def visibility(principal: Principal | None, *, sender_org: str, target_org: str | None, area_code: str,
                consent: dict | None, legal_basis: dict | None, pool_eligible: bool, personal_erased: bool,
-               now: datetime) -> Visibility:
+               now: datetime, status: str = REQUESTED) -> Visibility:
     """What this principal may see of a referral.
 
+    - a draft exists only for its sender;
     - the sender: everything it sent; the target: the person fields the sharing basis allows;
     - for an unclaimed pool referral, eligible organisations: the non-personal record only;
     - prefecture / bureau / municipal staff whose scope covers the referral's area, and admins: non-personal only;
@@ -239,6 +240,8 @@ def visibility(principal: Principal | None, *, sender_org: str, target_org: str 
     party = party_of(principal, sender_org, target_org)
     if party == SENDER:
         return Visibility(True, () if personal_erased else PERSON_FIELDS, party)
+    if status == DRAFT:
+        return Visibility(False)
     if party == TARGET:
         fields_ = () if personal_erased else shared_fields_for(consent, legal_basis, principal.organization_id, now)
         return Visibility(True, fields_, party)

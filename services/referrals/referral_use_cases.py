@@ -79,7 +79,7 @@ def _visibility(ctx: Context, row) -> rl.Visibility:
         target_org=str(row["target_organization_id"]) if row["target_organization_id"] else None,
         area_code=row["area_code"], consent=_consent_times(row["consent"]), legal_basis=row["legal_basis"],
         pool_eligible=_pool_eligible(ctx, row) if row["target_organization_id"] is None else False,
-        personal_erased=bool(row["personal_data_erased"]), now=ctx.now)
+        personal_erased=bool(row["personal_data_erased"]), now=ctx.now, status=row["status"])
 
 
 def _consent_times(consent: dict | None) -> dict | None:
@@ -93,7 +93,7 @@ def _consent_times(consent: dict | None) -> dict | None:
 
 
 _VIEW_FIELDS = ("id", "revision", "status", "category", "urgency", "summary", "area_code", "sender_organization_id",
-                "target_organization_id", "do_not_contact", "forwarded_from_id", "part_of_id", "created_at",
+                "target_organization_id", "forwarded_from_id", "part_of_id", "created_at",
                 "requested_at", "accepted_at", "closed_at", "overdue_at", "modified_at", "personal_data_erased")
 
 
@@ -113,6 +113,7 @@ def view(row, party: str | None, person: dict | None = None) -> dict:
                    if row["pool_area_code"] else None)
     out["overdue"] = row["overdue_at"] is not None
     if party in (rl.SENDER, rl.TARGET):
+        out["do_not_contact"] = row["do_not_contact"]  # 本人への連絡不可: part of the person's record
         out["partner_reference"] = row["partner_reference"] if party == rl.SENDER else None
         out["consent"] = row["consent"]
         out["legal_basis"] = row["legal_basis"]
@@ -162,7 +163,14 @@ def _emit(ctx: Context, event, row, *, status: str, revision: int, target: str |
 
 
 # --- create ------------------------------------------------------------------------------------------------
+def _check_sender(ctx: Context, sender: str) -> None:
+    org = directory.organization(ctx.conn, sender)
+    if org is None or not org.active:
+        raise Forbidden("your organisation is not an active organisation of the network")
+
+
 def _check_destination(ctx: Context, sender: str, data: dict) -> None:
+    _check_sender(ctx, sender)
     target = data.get("target_organization_id")
     if target:
         if str(target) == sender:
@@ -259,20 +267,22 @@ def list_referrals(ctx: Context, query: dict) -> dict:
         if p is None or not (p.role == "admin" or p.role in STAFF_ROLES):
             raise Forbidden("only prefecture, bureau, municipal staff and admins can list by area")
         codes = [a.code for a in default_registry().municipalities_in(p.scope)] if p.role != "admin" else None
-        where, params = ("r.area_code = ANY(%s)", [codes]) if codes is not None else ("true", [])
+        where, params = (("r.area_code = ANY(%s) AND r.status <> 'draft'", [codes]) if codes is not None
+                         else ("r.status <> 'draft'", []))
     else:
         org_id = _require_org(p)
         if box == "sent":
             where, params = "r.sender_organization_id = %s", [org_id]
         elif box == "received":
-            where, params = "r.target_organization_id = %s", [org_id]
+            where, params = "r.target_organization_id = %s AND r.status <> 'draft'", [org_id]
         elif box == "pool":
             org = directory.organization(ctx.conn, org_id)
             cats = directory.pool_categories_for(org) if org else []
             where, params = ("r.target_organization_id IS NULL AND r.status = 'requested' "
                              "AND r.pool_category = ANY(%s)", [cats])
         else:
-            where, params = "(r.sender_organization_id = %s OR r.target_organization_id = %s)", [org_id, org_id]
+            where, params = ("(r.sender_organization_id = %s OR (r.target_organization_id = %s "
+                             "AND r.status <> 'draft'))", [org_id, org_id])
     rows = repo.list_referrals(ctx.conn, where, params, q.get("modified_after"), q.get("after_id"),
                                q.get("status"), q["limit"])
     if box == "pool":
@@ -325,6 +335,8 @@ def claim(ctx: Context, referral_id: str, if_match: str | None = None) -> dict:
     row = repo.get(ctx.conn, str(referral_id), for_update=True) if _is_uuid(referral_id) else None
     if row is None or not row["pool_area_code"]:
         raise NotFound("no such referral")
+    if str(row["sender_organization_id"]) == org_id:
+        raise Conflict("the sender cannot claim its own pool referral")
     org = directory.organization(ctx.conn, org_id)
     eligible = bool(org) and rl.eligible_for_pool(org, row["pool_area_code"], row["pool_category"])
     if row["target_organization_id"] is not None:

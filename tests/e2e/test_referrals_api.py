@@ -510,3 +510,46 @@ def test_statistics_for_staff(stack, net):
     problem(stack.session("municipality", "015849").get(stack.url + "/v1/referrals/statistics",
                                                          params={"scope": "015750", **period}), 404)
     problem(net.partner("登別NPO").get(stack.url + "/v1/referrals/statistics", params={"scope": "01", **period}), 403)
+
+
+def test_a_draft_exists_only_for_its_sender_until_requested(stack, net, events):
+    url = stack.url
+    draft = send(net, "登別NPO", target="伊達ひきこもり支援", status="draft", do_not_contact=True)
+    assert draft["status"] == "draft" and draft["requested_at"] is None and draft["do_not_contact"] is True
+    problem(net.partner("伊達ひきこもり支援").get(url + f"/v1/referrals/{draft['id']}"), 404)
+    problem(stack.session("bureau", "01B04").get(url + f"/v1/referrals/{draft['id']}"), 404)
+    received = net.partner("伊達ひきこもり支援").get(url + "/v1/referrals?box=received").json()["items"]
+    assert draft["id"] not in {i["id"] for i in received}
+    assert not events.of(draft["id"])
+    r = net.partner("登別NPO").post(url + f"/v1/referrals/{draft['id']}/status", json={"status": "requested"},
+                                   headers={"If-Match": '"1"'})
+    assert r.status_code == 200 and r.json()["requested_at"], r.text
+    seen = net.partner("伊達ひきこもり支援").get(url + f"/v1/referrals/{draft['id']}").json()
+    assert seen["person"]["name"] == PERSON["name"] and seen["do_not_contact"] is True
+    staff = stack.session("bureau", "01B04").get(url + f"/v1/referrals/{draft['id']}").json()
+    assert "do_not_contact" not in staff  # part of the person's record
+    assert wait_until(lambda: events.of(draft["id"], "referral.requested"), 20)
+
+
+def test_the_sender_cannot_claim_its_own_pool_referral_and_inactive_senders_cannot_send(stack, net):
+    pool = send(net, "伊達ひきこもり支援", pool={"area_code": "012335", "category": "hikikomori"}, area_code="012335")
+    problem(net.partner("伊達ひきこもり支援").post(stack.url + f"/v1/referrals/{pool['id']}/claim"), 409)
+    gone = register_member_organization(name="解散した団体", fields_=("isolation",))
+    key = net.admin.post(stack.url + "/v1/admin/api-keys", json={"organization_id": gone, "name": "x"}).json()["key"]
+    wait_until(lambda: connect("referrals").execute(
+        "SELECT 1 FROM directory_organizations WHERE organization_id = %s", (gone,)).fetchone(), 20)
+    s = requests.Session()
+    s.headers["X-API-Key"] = key
+    assert post(s, stack.url, referral_body(target=net.ids["伊達ひきこもり支援"])).status_code == 201
+    with connect("referrals") as conn:
+        revision = conn.execute("SELECT revision FROM directory_organizations WHERE organization_id = %s",
+                                (gone,)).fetchone()["revision"]
+    event = publish_members_event("organization.deactivated", {"organization_id": gone, "revision": revision + 1})
+    wait_until(lambda: connect("referrals").execute("SELECT 1 FROM processed_messages WHERE event_id = %s",
+                                                    (event["event_id"],)).fetchone(), 20)
+    problem(post(s, stack.url, referral_body(target=net.ids["伊達ひきこもり支援"])), 403)
+    # An API key for an organisation the directory has never heard of cannot send either.
+    unknown = net.admin.post(stack.url + "/v1/admin/api-keys",
+                             json={"organization_id": str(uuid.uuid4()), "name": "y"}).json()["key"]
+    s.headers["X-API-Key"] = unknown
+    problem(post(s, stack.url, referral_body(target=net.ids["伊達ひきこもり支援"])), 403)

@@ -203,3 +203,13 @@ def test_visibility():
     assert not vis(Principal("b", "bureau", area="01B13"), **kw).visible
     office = Principal("m", "municipality", area="012335", organization_id=t)  # the 伊達市 office is the target
     assert vis(office, **kw).personal_fields == rl.PERSON_FIELDS
+
+
+def test_a_draft_is_visible_to_its_sender_only():
+    s, t = str(uuid.uuid4()), str(uuid.uuid4())
+    common = dict(sender_org=s, target_org=t, area_code="012301", consent=consent(), legal_basis=None,
+                  pool_eligible=False, personal_erased=False, now=NOW, status="draft")
+    assert rl.visibility(Principal("a", "partner", organization_id=s), **common).visible
+    assert not rl.visibility(Principal("a", "partner", organization_id=t), **common).visible
+    assert not rl.visibility(Principal("x", "admin"), **common).visible
+    assert not rl.visibility(Principal("p", "prefecture", area="01"), **common).visible
