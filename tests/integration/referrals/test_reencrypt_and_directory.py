@@ -91,3 +91,26 @@ def test_directory_copy_applies_only_newer_revisions(referrals_db):
         assert directory.apply_deactivation(conn, {"organization_id": org, "revision": 6})
         assert directory.organization(conn, org).active is False
         assert not directory.apply_organization(conn, {**base, "revision": 6})
+
+
+def test_demo_seed_is_idempotent_and_waits_for_the_directory(referrals_db):
+    from services.referrals import demo_data
+    with connect("referrals") as conn:
+        conn.execute("TRUNCATE directory_organizations, directory_memberships")
+    assert "skipped" in demo_data.seed()
+    with connect("referrals") as conn:
+        for _ in range(2):
+            org = str(uuid.uuid4())
+            directory.apply_organization(conn, {"organization_id": org, "revision": 1, "name": "demo", "active": True,
+                                                "published": True, "taxonomy_codes": ["isolation"],
+                                                "service_area_codes": ["012301"], "home_area_code": "012301",
+                                                "referral_capacity": "accepting"})
+            directory.apply_membership(conn, {"membership_id": str(uuid.uuid4()), "revision": 1, "organization_id": org,
+                                              "platform_id": str(uuid.uuid4()), "platform_area_code": "012301",
+                                              "membership_class": "member", "status": "active", "effective_on": None})
+    assert demo_data.seed() == "referrals demo data: 2 referral(s) created, 0 already present"
+    assert demo_data.seed() == "referrals demo data: 0 referral(s) created, 2 already present"
+    with connect("referrals") as conn:
+        assert conn.execute("SELECT count(*) AS n FROM referrals WHERE created_by = 'demo-seed'").fetchone()["n"] == 2
+        assert conn.execute("SELECT count(*) AS n FROM outbox WHERE event_type = 'referral.requested'"
+                            ).fetchone()["n"] >= 2
