@@ -72,6 +72,16 @@ def organization(conn, organization_id: str | None) -> DirectoryOrganization | N
     return _to_org(row) if row else None
 
 
+def organizations(conn, organization_ids) -> dict[str, DirectoryOrganization]:
+    """Several organisations in one round trip (id -> organisation; unknown ids are absent)."""
+    ids = [str(i) for i in organization_ids if i]
+    if not ids:
+        return {}
+    rows = conn.execute(f"SELECT {_ORG_COLUMNS} FROM directory_organizations o WHERE organization_id = ANY(%s::uuid[])",
+                        (ids,)).fetchall()
+    return {org.organization_id: org for org in map(_to_org, rows)}
+
+
 def _ancestors_or_self(code: str) -> set[str]:
     out, term = set(), taxonomy.get(code)
     while term is not None:
