@@ -553,3 +553,14 @@ def test_the_sender_cannot_claim_its_own_pool_referral_and_inactive_senders_cann
                              json={"organization_id": str(uuid.uuid4()), "name": "y"}).json()["key"]
     s.headers["X-API-Key"] = unknown
     problem(post(s, stack.url, referral_body(target=net.ids["伊達ひきこもり支援"])), 403)
+
+
+def test_openapi_documents_the_referral_endpoints(stack):
+    spec = requests.get(stack.url + "/openapi.json").json()
+    post_op = spec["paths"]["/v1/referrals"]["post"]
+    assert post_op["requestBody"] and {"201", "400", "409", "422"} <= set(post_op["responses"])
+    for path in ("/v1/referrals/{referral_id}", "/v1/referrals/{referral_id}/status", "/v1/referrals/{referral_id}/claim",
+                 "/v1/referrals/{referral_id}/forward", "/v1/referrals/{referral_id}/history",
+                 "/v1/referrals/statistics", "/v1/admin/referrals/personal-data-reads"):
+        assert path in spec["paths"], path
+    assert "412" in spec["paths"]["/v1/referrals/{referral_id}/status"]["post"]["responses"]
