@@ -52,7 +52,8 @@ def _if_match() -> str:
           description="Requires an `Idempotency-Key` header (≤255 characters, scoped to your organisation): the "
                       "same key with the same body replays the first response (`Idempotent-Replayed: true`); "
                       "with another body it is refused (422); while the first is in flight, 409. Needs a consent "
-                      "record or a legal basis. The response never contains the person.")
+                      "record or a legal basis. The response never contains the person. Keys are kept 7 days "
+                      "(REFERRALS_IDEMPOTENCY_KEY_DAYS); a retry after that creates a new referral.")
 def create_referral():
     key = request.headers.get("Idempotency-Key")
     if key is None or not key.strip():
@@ -69,8 +70,10 @@ def create_referral():
 
 @endpoint(bp, "/v1/referrals", summary="List referrals sent, received, claimable (pool) or in your area",
           audience=READERS, tags=TAGS, query=ReferralListQuery, response=ReferralListSchema,
-          description="Poll with `modified_after` (and `after_id`) from the previous page's `next`. Items never "
-                      "contain the person: read one referral to see it (audited).")
+          description="Poll with `modified_after` (and `after_id`) from the previous page's `next`; to be safe "
+                      "against changes committed late, poll with a few seconds of overlap and keep the highest "
+                      "`revision` per id. Items never contain the person: read one referral to see it (audited). "
+                      "Staff without an office organisation get the referrals of their area (`box=area`).")
 def list_referrals():
     return services_client.call("referrals", "list_referrals", g.query_args)
 

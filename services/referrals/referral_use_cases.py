@@ -111,7 +111,7 @@ def view(row, party: str | None, person: dict | None = None) -> dict:
     out = {k: _jsonable(row[k]) for k in _VIEW_FIELDS}
     out["pool"] = ({"area_code": row["pool_area_code"], "category": row["pool_category"]}
                    if row["pool_area_code"] else None)
-    out["overdue"] = row["overdue_at"] is not None
+    out["overdue"] = row["overdue_at"] is not None and row["status"] == rl.REQUESTED  # still waiting, too long
     if party in (rl.SENDER, rl.TARGET):
         out["do_not_contact"] = row["do_not_contact"]  # 本人への連絡不可: part of the person's record
         out["partner_reference"] = row["partner_reference"] if party == rl.SENDER else None
@@ -266,6 +266,8 @@ def list_referrals(ctx: Context, query: dict) -> dict:
     q = load(ReferralListQuery, query, "the query")
     p = ctx.principal
     box = q["box"]
+    if box == "all" and p is not None and not p.organization_id and (p.role == "admin" or p.role in STAFF_ROLES):
+        box = "area"  # staff without an office organisation: the referrals of their area (non-personal)
     if box == "area":
         if p is None or not (p.role == "admin" or p.role in STAFF_ROLES):
             raise Forbidden("only prefecture, bureau, municipal staff and admins can list by area")
@@ -447,3 +449,10 @@ def erase_expired_personal_data(ctx: Context, retention_days: float, batch: int 
         repo.add_history(ctx.conn, str(r["id"]), revision, "erased", r["status"], r["status"], ctx.principal, None,
                          ctx.now, f"retention: closed more than {retention_days:g} days ago")
     return len(rows)
+
+
+def prune_idempotency_keys(ctx: Context, keep_days: float) -> int:
+    """Idempotency keys are kept `keep_days` (published in the API description); a retry after that creates a
+    new referral. The referral itself is unaffected."""
+    return ctx.conn.execute("DELETE FROM idempotency_keys WHERE created_at < %s",
+                            (ctx.now - timedelta(days=keep_days),)).rowcount

@@ -29,6 +29,7 @@ class Settings:
     def __init__(self):
         self.accept_within = parse_accept_within(os.environ.get("REFERRALS_ACCEPT_WITHIN"))
         self.retention_days = float(os.environ.get("REFERRALS_RETENTION_DAYS", "365"))
+        self.idempotency_key_days = float(os.environ.get("REFERRALS_IDEMPOTENCY_KEY_DAYS", "7"))
 
 
 class Keys(DependencyProvider):
@@ -114,6 +115,9 @@ class ReferralsService(OperationsEndpoints):
         erased = self._run(uc.erase_expired_personal_data, self.settings.retention_days, principal=SYSTEM)
         if erased:
             log.info("erased the personal data of %d closed referral(s)", erased)
+        pruned = self._run(uc.prune_idempotency_keys, self.settings.idempotency_key_days, principal=SYSTEM)
+        if pruned:
+            log.info("pruned %d expired idempotency key(s)", pruned)
 
     # --- the directory copy, from the members service's events ------------------------------------------------
     def _directory(self, event, apply):

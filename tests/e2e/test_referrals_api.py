@@ -402,6 +402,8 @@ def test_list_sent_and_received_with_modified_after(stack, net):
     assert [i["id"] for i in changed] == [refs[0]["id"]] and changed[0]["status"] == "accepted"
     area = stack.session("municipality", "012301").get(url + "/v1/referrals?box=area").json()["items"]
     assert area and all(i["area_code"] == "012301" and "person" not in i for i in area)
+    default = stack.session("municipality", "012301").get(url + "/v1/referrals").json()["items"]
+    assert [i["id"] for i in default] == [i["id"] for i in area]
     problem(net.partner("胆振家族会").get(url + "/v1/referrals?box=area"), 403)
 
 
@@ -450,6 +452,9 @@ def test_overdue_marking(stack, net, events):
     seen = net.partner("登別NPO").get(stack.url + f"/v1/referrals/{ref['id']}").json()
     assert seen["overdue"] is True and seen["overdue_at"]
     assert not events.of(fresh["id"], "referral.overdue")  # routine: 72 hours
+    assert set_status(net, "伊達ひきこもり支援", ref, "accepted").status_code == 200
+    late = net.partner("登別NPO").get(stack.url + f"/v1/referrals/{ref['id']}").json()
+    assert late["overdue"] is False and late["overdue_at"] == seen["overdue_at"]  # accepted late: on record
     with connect("referrals") as conn:  # marked once only
         n = conn.execute("SELECT count(*) AS n FROM referral_history WHERE referral_id = %s AND action = 'overdue'",
                          (ref["id"],)).fetchone()["n"]

@@ -114,3 +114,21 @@ def test_demo_seed_is_idempotent_and_waits_for_the_directory(referrals_db):
         assert conn.execute("SELECT count(*) AS n FROM referrals WHERE created_by = 'demo-seed'").fetchone()["n"] == 2
         assert conn.execute("SELECT count(*) AS n FROM outbox WHERE event_type = 'referral.requested'"
                             ).fetchone()["n"] >= 2
+
+
+def test_expired_idempotency_keys_are_pruned(referrals_db):
+    from datetime import timedelta
+    from services.referrals import referral_use_cases as uc
+    from services.servicekit.database import UnitOfWork
+    ring = keyring_from_environment({"REFERRALS_ENCRYPTION_KEYS": f"a:{b64()}", "REFERRALS_IDENTITY_HMAC_KEY": b64()})
+    with connect("referrals") as conn:
+        rid = _insert(conn, ring)
+        for key, age in (("old-key", "8 days"), ("new-key", "1 day")):
+            conn.execute("INSERT INTO idempotency_keys (organization_id, idempotency_key, fingerprint, referral_id, "
+                         "response_status, response_body, created_at) VALUES (%s, %s, '\\x00', %s, 201, '{}', "
+                         "now() - %s::interval)", (str(uuid.uuid4()), key, rid, age))
+        ctx = uc.Context(UnitOfWork(conn, "referrals", None, "t"), None, None, ring, uc.utcnow())
+        assert uc.prune_idempotency_keys(ctx, 7) >= 1
+        keys = {r["idempotency_key"] for r in conn.execute("SELECT idempotency_key FROM idempotency_keys")}
+        assert "old-key" not in keys and "new-key" in keys
+        assert repo.get(conn, rid) is not None
