@@ -569,3 +569,15 @@ def test_openapi_documents_the_referral_endpoints(stack):
                  "/v1/referrals/statistics", "/v1/admin/referrals/personal-data-reads"):
         assert path in spec["paths"], path
     assert "412" in spec["paths"]["/v1/referrals/{referral_id}/status"]["post"]["responses"]
+
+
+def test_staff_and_outsiders_cannot_change_a_referral(stack, net):
+    ref = send(net, "登別NPO", target="伊達ひきこもり支援")
+    url = stack.url + f"/v1/referrals/{ref['id']}/status"
+    for session, expected in ((stack.session("bureau", "01B04"), 403),   # sees it (non-personal), may not act
+                              (stack.session("admin"), 403),
+                              (stack.session("municipality", "012301"), 403),
+                              (net.partner("西胆振相談センター"), 404),      # does not even see it
+                              (stack.session("municipality", "012050"), 404)):
+        problem(session.post(url, json={"status": "cancelled", "reason": "x"}, headers={"If-Match": '"1"'}), expected)
+    assert net.partner("登別NPO").get(stack.url + f"/v1/referrals/{ref['id']}").json()["status"] == "requested"
