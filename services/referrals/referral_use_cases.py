@@ -142,13 +142,13 @@ def _visible_row(ctx: Context, referral_id: str, for_update=False):
 
 # --- events --------------------------------------------------------------------------------------------------
 def _interested(ctx: Context, row, target: str | None, extra=()) -> list[str]:
-    ids = {str(row["sender_organization_id"])}
+    """Who a change concerns: the sender, the target, every organisation eligible to claim the referral while it
+    is an unclaimed pool referral, and `extra` (e.g. those that were eligible when it was claimed)."""
+    ids = {str(row["sender_organization_id"])} | {str(x) for x in extra if x}
     if target:
         ids.add(str(target))
-    if row["pool_area_code"] and (target is None or extra == "pool"):
+    elif row["pool_area_code"]:
         ids |= set(directory.eligible_organizations(ctx.conn, row["pool_area_code"], row["pool_category"]))
-    elif extra and extra != "pool":
-        ids |= {str(x) for x in extra}
     return sorted(ids)
 
 
