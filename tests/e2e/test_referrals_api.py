@@ -192,14 +192,21 @@ def test_a_direct_referral_across_municipalities_through_its_lifecycle(stack, ne
     (["rejected"], "伊達ひきこもり支援", "accepted", 409),
     (["rejected"], "登別NPO", "entered-in-error", 200),
 ])
-def test_transitions_for_each_role_through_the_api(stack, net, state_path, who, new, expected):
+def test_transitions_for_each_role_through_the_api(stack, net, events, state_path, who, new, expected):
     ref = send(net, "登別NPO", target="伊達ひきこもり支援")
     for step in state_path:
         assert set_status(net, "伊達ひきこもり支援", ref, step, reason="理由").status_code == 200
     r = set_status(net, who, ref, new, reason="理由あり", outcome="結果")
     assert r.status_code == expected, r.text
+    published = len(state_path) + 1 + (expected == 200)
+    wait_until(lambda: len(events.of(ref["id"])) >= published, 20, 0.1, "the events")
+    last = events.of(ref["id"])[-1]
     if expected != 200:
         assert r.headers["Content-Type"].startswith(PROBLEM)
+        assert len(events.of(ref["id"])) == published  # nothing published for a refused change
+    else:
+        event_type = {"entered-in-error": "referral.cancelled"}.get(new, "referral." + new.replace("-", "_"))
+        assert last["type"] == event_type and last["payload"]["status"] == new
 
 
 def test_organisation_staff_with_a_jwt_can_do_the_same(stack, net):
