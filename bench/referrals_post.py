@@ -38,7 +38,8 @@ class Result:
     def line(self):
         rate = len(self.latencies) / self.elapsed if self.elapsed else 0
         return (f"{self.label:<34} {len(self.latencies):>7} req {rate:>8.0f} req/s   p50 {self.pct(50):6.1f} ms   "
-                f"p95 {self.pct(95):6.1f} ms   p99 {self.pct(99):6.1f} ms   statuses {dict(sorted(self.statuses.items()))}"
+                f"p95 {self.pct(95):6.1f} ms   p99 {self.pct(99):6.1f} ms   "
+                f"statuses {dict(sorted(self.statuses.items()))}"
                 f"   errors {self.errors}")
 
 

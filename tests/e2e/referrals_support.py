@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import uuid
 from datetime import date, datetime, timedelta, timezone
 

@@ -498,7 +498,8 @@ def test_statistics_for_staff(stack, net):
     assert set_status(net, "伊達ひきこもり支援", a, "accepted").status_code == 200
     end = (datetime.now(timezone.utc) + timedelta(minutes=1)).isoformat()
     period = {"period_start": start, "period_end": end}
-    r = stack.session("bureau", "01B04").get(stack.url + "/v1/referrals/statistics", params={"scope": "01B04", **period})
+    r = stack.session("bureau", "01B04").get(stack.url + "/v1/referrals/statistics",
+                                              params={"scope": "01B04", **period})
     assert r.status_code == 200, r.text
     s = r.json()
     assert s["by_area"]["015750"]["total"] == 2 and s["by_area"]["015849"]["total"] == 1
@@ -571,7 +572,8 @@ def test_openapi_documents_the_referral_endpoints(stack):
     spec = requests.get(stack.url + "/openapi.json").json()
     post_op = spec["paths"]["/v1/referrals"]["post"]
     assert post_op["requestBody"] and {"201", "400", "409", "422"} <= set(post_op["responses"])
-    for path in ("/v1/referrals/{referral_id}", "/v1/referrals/{referral_id}/status", "/v1/referrals/{referral_id}/claim",
+    for path in ("/v1/referrals/{referral_id}", "/v1/referrals/{referral_id}/status",
+                 "/v1/referrals/{referral_id}/claim",
                  "/v1/referrals/{referral_id}/forward", "/v1/referrals/{referral_id}/history",
                  "/v1/referrals/statistics", "/v1/admin/referrals/personal-data-reads"):
         assert path in spec["paths"], path

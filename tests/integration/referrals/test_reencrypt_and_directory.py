@@ -117,7 +117,6 @@ def test_demo_seed_is_idempotent_and_waits_for_the_directory(referrals_db):
 
 
 def test_expired_idempotency_keys_are_pruned(referrals_db):
-    from datetime import timedelta
     from services.referrals import referral_use_cases as uc
     from services.servicekit.database import UnitOfWork
     ring = keyring_from_environment({"REFERRALS_ENCRYPTION_KEYS": f"a:{b64()}", "REFERRALS_IDENTITY_HMAC_KEY": b64()})
