@@ -37,6 +37,10 @@ class Keys(DependencyProvider):
 
     def setup(self):
         self.keyring = keyring_from_environment()
+        if not os.environ.get("REFERRALS_ENCRYPTION_KEYS"):
+            log.warning("personal data is sealed with the generated development key: configure "
+                        "REFERRALS_ENCRYPTION_KEYS, REFERRALS_ACTIVE_KEY_ID and REFERRALS_IDENTITY_HMAC_KEY "
+                        "in production")
 
     def get_dependency(self, worker_ctx):
         return self.keyring
