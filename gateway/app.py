@@ -42,7 +42,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     install_problem_handlers(app)
     from .dashboard.page import bp as dashboard_page_bp
     from .openapi import bp as docs_bp
-    from .routes import api_keys, areas, dashboard, events, events_programmes, identity, operations, webhooks
+    from .routes import (api_keys, areas, dashboard, events, events_programmes, identity, operations, referrals,
+                         webhooks)
     blueprints = (
         operations.bp,
         docs_bp,
@@ -53,6 +54,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         dashboard.bp,
         events.bp,
         events_programmes.bp,
+        referrals.bp,
         webhooks.bp,
     )
     for blueprint in blueprints:
