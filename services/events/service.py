@@ -7,7 +7,7 @@ import os
 from datetime import datetime, timezone
 
 from marshmallow import RAISE, ValidationError
-from nameko.rpc import rpc
+from services.servicekit.entrypoints import rpc
 from nameko.timer import timer
 
 from services.servicekit.caller import Caller

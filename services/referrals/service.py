@@ -7,7 +7,7 @@ import logging
 import os
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
+from services.servicekit.entrypoints import rpc
 from nameko.timer import timer
 
 from services.servicekit.caller import REQUEST_ID_CONTEXT_KEY, SYSTEM, Caller

@@ -9,7 +9,7 @@ import logging
 
 import eventlet
 from marshmallow import RAISE, ValidationError
-from nameko.rpc import rpc
+from services.servicekit.entrypoints import rpc
 from nameko.timer import timer
 
 from services.servicekit.caller import Caller

@@ -82,6 +82,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(component: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(component))
+    handler.addFilter(ExpectedErrorFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -111,14 +112,17 @@ class ServiceObservability(DependencyProvider):
             handled = "failed" if exc_info else "processed"
             EVENTS_HANDLED.labels(service, method, handled).inc()
             EVENT_HANDLING_DURATION.labels(service, method, handled).observe(elapsed)
-        if exc_info and not _expected(exc_info[1]):
-            logging.getLogger(service).error("%s failed", method, exc_info=exc_info,
-                                             extra={"method": method})
 
     def worker_teardown(self, worker_ctx):
         set_correlation_id(None)
 
 
-def _expected(exc) -> bool:
-    from .errors import TsunaguError
-    return isinstance(exc, TsunaguError) and exc.status < 500
+class ExpectedErrorFilter(logging.Filter):
+    """nameko logs an entrypoint's expected exceptions (our 4xx answers) as warnings with a traceback; keep the
+    one-line message, drop the traceback."""
+
+    def filter(self, record):
+        if record.levelno == logging.WARNING and record.getMessage().startswith("(expected) error handling worker"):
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -4,7 +4,7 @@ import uuid
 
 from services.servicekit import bootstrap  # noqa: F401
 from marshmallow import Schema, fields
-from nameko.rpc import rpc
+from services.servicekit.entrypoints import rpc
 
 from services.servicekit.database import Database
 from services.servicekit.envelope import IntegrationEvent
