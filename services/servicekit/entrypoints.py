@@ -10,6 +10,8 @@ from .errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound, Pre
 CLIENT_ERRORS = (BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, InvalidInput)
 
 
-def rpc(*args, **kwargs):
+def rpc(fn=None, **kwargs):
     kwargs.setdefault("expected_exceptions", CLIENT_ERRORS)
-    return Rpc.decorator(*args, **kwargs)
+    if fn is None:  # @rpc(...)
+        return Rpc.decorator(**kwargs)
+    return Rpc.decorator(**kwargs)(fn)  # bare @rpc: nameko's own bare form would drop the kwargs

@@ -104,7 +104,11 @@ class ServiceObservability(DependencyProvider):
         elapsed = time.perf_counter() - started
         service = self.container.service_name
         method = worker_ctx.entrypoint.method_name
-        outcome = "error" if exc_info else "ok"
+        expected = getattr(worker_ctx.entrypoint, "expected_exceptions", ())
+        if not exc_info:
+            outcome = "ok"
+        else:
+            outcome = "client_error" if expected and isinstance(exc_info[1], expected) else "error"
         if isinstance(worker_ctx.entrypoint, Rpc):
             RPC_REQUESTS.labels(service, method, outcome).inc()
             RPC_DURATION.labels(service, method, outcome).observe(elapsed)

@@ -64,3 +64,21 @@ def test_principal_round_trips_through_nameko_context():
     p = Principal("alice", "bureau", "01B04", None, "jwt")
     assert Principal.from_context(p.to_context()) == p
     assert Principal.from_context(None) is None
+
+
+def test_client_errors_are_expected_on_every_rpc_so_they_are_not_logged_as_failures():
+    from services.servicekit.entrypoints import CLIENT_ERRORS, rpc
+    from services.servicekit.errors import NotFound
+
+    class Service:
+        @rpc
+        def bare(self):
+            raise NotFound("x")
+
+        @rpc()
+        def called(self):
+            raise NotFound("x")
+
+    for method in (Service.bare, Service.called):
+        entrypoint = next(iter(method.nameko_entrypoints))
+        assert entrypoint.expected_exceptions == CLIENT_ERRORS
