@@ -20,6 +20,7 @@ up: install infra
 	bash deploy/up.sh
 
 test: install infra
+	bash deploy/ensure_browser.sh
 	$(BIN)/pytest -p no:cacheprovider -W ignore::DeprecationWarning tests
 
 unit: install

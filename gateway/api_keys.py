@@ -10,6 +10,8 @@ import argparse
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -37,8 +39,14 @@ def _digest(secret: str) -> bytes:
 
 
 class ApiKeyStore:
-    def __init__(self, pool):
+    """Verified keys are remembered for `cache_seconds` (a lookup per partner request costs a database round trip).
+    Revoking through this process takes effect at once; other gateway processes notice within `cache_seconds`."""
+
+    def __init__(self, pool, cache_seconds: float = 15.0):
         self.pool = pool
+        self.cache_seconds = cache_seconds
+        self._cache: dict[bytes, tuple[float, VerifiedKey]] = {}
+        self._lock = threading.Lock()
 
     def create(self, organization_id: str, name: str, created_by: str) -> IssuedKey:
         key_id = str(uuid.uuid4())
@@ -56,6 +64,19 @@ class ApiKeyStore:
         if len(parts) != 3 or parts[0] != KEY_PREFIX:
             return None
         _, prefix, secret = parts
+        cache_key = _digest(presented)
+        cached = self._cache.get(cache_key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        verified = self._verify_in_database(prefix, secret)
+        if verified is not None and self.cache_seconds > 0:
+            with self._lock:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[cache_key] = (time.monotonic() + self.cache_seconds, verified)
+        return verified
+
+    def _verify_in_database(self, prefix: str, secret: str) -> VerifiedKey | None:
         with self.pool.connection() as conn:
             row = conn.execute(
                 "SELECT id, secret_sha256, organization_id, name FROM api_keys "
@@ -71,7 +92,9 @@ class ApiKeyStore:
         with self.pool.connection() as conn:
             cur = conn.execute("UPDATE api_keys SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL",
                                (key_id,))
-            return cur.rowcount == 1
+        with self._lock:
+            self._cache = {k: v for k, v in self._cache.items() if v[1].id != str(key_id)}
+        return cur.rowcount == 1
 
     def list(self, organization_id: str | None = None) -> list[dict]:
         sql = ("SELECT id, prefix, organization_id, name, created_by, created_at, revoked_at, last_used_at "

@@ -40,10 +40,28 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     )
     install_request_context(app)
     install_problem_handlers(app)
+    from .dashboard.page import bp as dashboard_page_bp
     from .openapi import bp as docs_bp
-    from .routes import (api_keys, areas, identity, members_hsds, members_memberships, members_organizations,
-                         members_platforms, operations)
-    for blueprint in (operations.bp, docs_bp, identity.bp, areas.bp, api_keys.bp, members_organizations.bp,
-                      members_platforms.bp, members_memberships.bp, members_hsds.bp):
+    from .routes import (api_keys, areas, dashboard, events, events_programmes, identity, members_hsds,
+                         members_memberships, members_organizations, members_platforms, operations, referrals,
+                         webhooks)
+    blueprints = (
+        operations.bp,
+        docs_bp,
+        dashboard_page_bp,
+        identity.bp,
+        areas.bp,
+        api_keys.bp,
+        dashboard.bp,
+        events.bp,
+        events_programmes.bp,
+        referrals.bp,
+        webhooks.bp,
+        members_organizations.bp,
+        members_platforms.bp,
+        members_memberships.bp,
+        members_hsds.bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

@@ -47,18 +47,22 @@ def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, aud
                           description, extra_responses or {}, tuple(content_types))
     OPERATIONS.append(operation)
 
+    # Schemas are built once per endpoint (marshmallow schemas are reusable), not per request.
+    query_schema = query(unknown=RAISE) if query is not None else None
+    body_schema = body(unknown=RAISE) if body is not None else None
+
     def decorate(fn):
         @wraps(fn)
         def view(*args, **kwargs):
             g.principal = authorize(audience)
-            if query is not None:
-                g.query_args = _query_args(query)
-                g.query = query(unknown=RAISE).load(g.query_args)
-            if body is not None:
+            if query_schema is not None:
+                g.query_args = _query_args(query_schema)
+                g.query = query_schema.load(g.query_args)
+            if body_schema is not None:
                 payload = request.get_json(silent=True)
                 if payload is None:
                     raise BadRequest("the request body must be a JSON document")
-                errors = body(unknown=RAISE).validate(payload)
+                errors = body_schema.validate(payload)
                 if errors:
                     raise InvalidInput("the request has invalid fields", field_errors_from_marshmallow(errors))
                 # Forwarded as JSON: the service loads it again at its own edge (nameko RPC speaks JSON).
@@ -72,10 +76,9 @@ def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, aud
     return decorate
 
 
-def _query_args(schema_cls) -> dict:
+def _query_args(schema) -> dict:
     """Query strings are flat; list fields accept repeated parameters (?term=a&term=b)."""
     from marshmallow import fields as mf
-    schema = schema_cls()
     out = {}
     for key in request.args:
         values = request.args.getlist(key)

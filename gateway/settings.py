@@ -22,10 +22,13 @@ class GatewaySettings:
     jwt_leeway_seconds: int = field(default_factory=lambda: int(os.environ.get("TSUNAGU_JWT_LEEWAY", "30")))
     oidc_authorize_url: str | None = field(default_factory=lambda: os.environ.get("TSUNAGU_OIDC_AUTHORIZE_URL") or None)
     oidc_client_id: str | None = field(default_factory=lambda: os.environ.get("TSUNAGU_OIDC_CLIENT_ID") or None)
+    oidc_token_url: str | None = field(default_factory=lambda: os.environ.get("TSUNAGU_OIDC_TOKEN_URL") or None)
+    oidc_scope: str = field(default_factory=lambda: os.environ.get("TSUNAGU_OIDC_SCOPE", "openid"))
     database_url: str = field(default_factory=lambda: kit_settings.database_url("gateway"))
     amqp_uri: str = field(default_factory=kit_settings.amqp_uri)
     rpc_pool_size: int = field(default_factory=lambda: int(os.environ.get("TSUNAGU_RPC_POOL_SIZE", "16")))
     rpc_timeout: float = field(default_factory=lambda: float(os.environ.get("TSUNAGU_RPC_TIMEOUT", "30")))
+    small_count_threshold: int = field(default_factory=lambda: int(os.environ.get("TSUNAGU_SMALL_COUNT_THRESHOLD", "3")))
     public_url: str = field(default_factory=lambda: os.environ.get("TSUNAGU_PUBLIC_URL", "http://127.0.0.1:8000"))
 
     def public_key_files(self) -> list[str]:

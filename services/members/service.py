@@ -3,7 +3,7 @@ one unit of work (state + outbox events commit together) and returns JSON-able d
 from services.servicekit import bootstrap  # noqa: F401  (first: psycopg's wait_select under eventlet)
 
 from marshmallow import RAISE, ValidationError
-from nameko.rpc import rpc
+from services.servicekit.entrypoints import rpc
 
 from services.servicekit.caller import Caller
 from services.servicekit.database import Database

@@ -82,6 +82,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(component: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(component))
+    handler.addFilter(ExpectedErrorFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -103,7 +104,11 @@ class ServiceObservability(DependencyProvider):
         elapsed = time.perf_counter() - started
         service = self.container.service_name
         method = worker_ctx.entrypoint.method_name
-        outcome = "error" if exc_info else "ok"
+        expected = getattr(worker_ctx.entrypoint, "expected_exceptions", ())
+        if not exc_info:
+            outcome = "ok"
+        else:
+            outcome = "client_error" if expected and isinstance(exc_info[1], expected) else "error"
         if isinstance(worker_ctx.entrypoint, Rpc):
             RPC_REQUESTS.labels(service, method, outcome).inc()
             RPC_DURATION.labels(service, method, outcome).observe(elapsed)
@@ -111,14 +116,17 @@ class ServiceObservability(DependencyProvider):
             handled = "failed" if exc_info else "processed"
             EVENTS_HANDLED.labels(service, method, handled).inc()
             EVENT_HANDLING_DURATION.labels(service, method, handled).observe(elapsed)
-        if exc_info and not _expected(exc_info[1]):
-            logging.getLogger(service).error("%s failed", method, exc_info=exc_info,
-                                             extra={"method": method})
 
     def worker_teardown(self, worker_ctx):
         set_correlation_id(None)
 
 
-def _expected(exc) -> bool:
-    from .errors import TsunaguError
-    return isinstance(exc, TsunaguError) and exc.status < 500
+class ExpectedErrorFilter(logging.Filter):
+    """nameko logs an entrypoint's expected exceptions (our 4xx answers) as warnings with a traceback; keep the
+    one-line message, drop the traceback."""
+
+    def filter(self, record):
+        if record.levelno == logging.WARNING and record.getMessage().startswith("(expected) error handling worker"):
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -38,4 +38,4 @@ class OperationsEndpoints:
 
     @http("GET", "/metrics")
     def metrics(self, request):
-        return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest()
+        return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest().decode("utf-8")  # nameko wants str

@@ -159,7 +159,9 @@ def test_every_process_reports_health_readiness_and_metrics(stack):
         base = f"http://127.0.0.1:{port}"
         assert requests.get(base + "/healthz").status_code == 200, name
         assert requests.get(base + "/readyz").status_code == 200, name
-        metrics = requests.get(base + "/metrics").text
-        assert "tsunagu_" in metrics, name
+        metrics = requests.get(base + "/metrics")
+        assert metrics.status_code == 200, name
+        assert metrics.headers["Content-Type"].startswith("text/plain"), name
+        assert "# TYPE tsunagu_" in metrics.text, name
     gateway_metrics = requests.get(stack.url + "/metrics").text
     assert 'tsunagu_http_requests_total{component="gateway",method="GET",outcome="ok",route="/v1/me"}' in gateway_metrics

@@ -64,14 +64,15 @@ def write_nameko_config(tmp_dir: Path, component: str, ops_port: int, extra: dic
 class ProbeStack:
     """The probe producer, its relay and the consumer, each a real process that tests may kill and restart."""
 
-    def __init__(self, tmp_dir: Path):
+    def __init__(self, tmp_dir: Path, consumer_config: dict | None = None):
         self.ports = {name: free_port() for name in ("probe", "probe_consumer", "relay")}
         env = {"TSUNAGU_NAMESPACE": settings.namespace(), "AMQP_URI": settings.amqp_uri()}
         self.producer = nameko_service("probe", "tests.support.probe.service:ProbeProducer",
                                        write_nameko_config(tmp_dir, "probe", self.ports["probe"]), env,
                                        self.ports["probe"])
         self.consumer = nameko_service("probe_consumer", "tests.support.probe.service:ProbeConsumer",
-                                       write_nameko_config(tmp_dir, "probe_consumer", self.ports["probe_consumer"]),
+                                       write_nameko_config(tmp_dir, "probe_consumer", self.ports["probe_consumer"],
+                                                           consumer_config),
                                        env, self.ports["probe_consumer"])
         self.relay = relay("probe", env, self.ports["relay"])
 

@@ -21,6 +21,13 @@ SERVICES = {
                           "services.referrals.webhook_service:ReferralWebhooksService", "referrals", False),
 }
 
+# The webhook dispatcher in tests: the local receiver is on 127.0.0.1, and retries are fast (production
+# defaults: public targets only, 30 s base, 17 attempts ≈ 25 h).
+WEBHOOK_TEST_ENV = {"WEBHOOKS_ALLOW_PRIVATE_TARGETS": "loopback", "WEBHOOK_RETRY_BASE_SECONDS": "0.2",
+                    "WEBHOOK_RETRY_MAX_ATTEMPTS": "4", "WEBHOOK_DISPATCH_INTERVAL_SECONDS": "0.1",
+                    "WEBHOOK_TIMEOUT_SECONDS": "2",
+                    "WEBHOOK_SECRET_KEYS": "test1:dHN1bmFndS10ZXN0LXdlYmhvb2stc2VjcmV0LWtleSE"}
+
 
 def existing_services() -> list[str]:
     return [name for name, (path, *_rest) in SERVICES.items() if (REPO_ROOT / path).exists()]
@@ -32,7 +39,7 @@ class Stack:
         self.ports = {"gateway": free_port()}
         self.env = {"TSUNAGU_NAMESPACE": settings.namespace(), "AMQP_URI": settings.amqp_uri(),
                     "TSUNAGU_DEV_KEYS_DIR": str(keys_dir), "GATEWAY_BIND": f"127.0.0.1:{self.ports['gateway']}",
-                    "TSUNAGU_RPC_TIMEOUT": "20", **(extra_env or {})}
+                    "TSUNAGU_RPC_TIMEOUT": "20", **WEBHOOK_TEST_ENV, **(extra_env or {})}
         self.private_key, public_key = dev_tokens.ensure_dev_keys(keys_dir)
         self.env["TSUNAGU_JWT_PUBLIC_KEY_FILES"] = str(public_key)
         self.processes: dict[str, Process] = {}
@@ -41,6 +48,9 @@ class Stack:
             self.ports[service] = free_port()
             self.env[f"{up}_OPS_ADDRESS"] = f"127.0.0.1:{self.ports[service]}"
             self.env[f"{up}_DATABASE_URL"] = settings.database_url(SERVICES[service][2])
+            # A service sharing another's database (referral_webhooks -> referrals) reads that one's variable.
+            component = SERVICES[service][2]
+            self.env[f"{component.upper()}_DATABASE_URL"] = settings.database_url(component)
         for service in self.services:
             _path, class_path, component, has_relay = SERVICES[service]
             self.processes[service] = nameko_service(

@@ -1,0 +1,198 @@
+"""POST /v1/referrals through the gateway with partner (API key) authentication, side by side in the same run
+with the bare skeleton (Flask → nameko RPC → INSERT, bench/skeleton/). Prints throughput and p50/p95/p99.
+
+  python bench/referrals_post.py                  # starts its own stack in the tsunagu_bench_referrals namespace
+  python bench/referrals_post.py --seconds 5      # a quick run
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+os.environ.setdefault("TSUNAGU_NAMESPACE", "tsunagu_bench_referrals")
+os.environ.pop("AMQP_URI", None)
+
+import psycopg  # noqa: E402
+import requests  # noqa: E402
+
+from services.servicekit import broker_topology, migrations, settings  # noqa: E402
+from tests.support.processes import BIN, Process, free_port, wait_until  # noqa: E402
+
+
+class Result:
+    def __init__(self, label):
+        self.label, self.latencies, self.statuses, self.errors, self.elapsed = label, [], {}, 0, 0.0
+
+    def pct(self, p):
+        s = sorted(self.latencies)
+        return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))] * 1000 if s else float("nan")
+
+    def line(self):
+        rate = len(self.latencies) / self.elapsed if self.elapsed else 0
+        return (f"{self.label:<34} {len(self.latencies):>7} req {rate:>8.0f} req/s   p50 {self.pct(50):6.1f} ms   "
+                f"p95 {self.pct(95):6.1f} ms   p99 {self.pct(99):6.1f} ms   "
+                f"statuses {dict(sorted(self.statuses.items()))}"
+                f"   errors {self.errors}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU of a process and its children that were waited for (gunicorn workers: see below)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError):
+        return 0.0
+
+
+def process_tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            children = []
+        todo += [int(c) for c in children]
+    return out
+
+
+class CpuMeter:
+    """CPU used by each named process (with its children, e.g. gunicorn workers) during a load phase."""
+
+    def __init__(self, processes: dict):
+        self.pids = {name: process_tree(p.popen.pid) for name, p in processes.items() if p.popen}
+
+    def snapshot(self) -> dict:
+        return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in self.pids.items()}
+
+    @staticmethod
+    def per_request(before: dict, after: dict, requests_done: int) -> str:
+        parts = [f"{name} {(after[name] - before[name]) / max(requests_done, 1) * 1000:.2f}"
+                 for name in after if after[name] - before[name] > 0.005]
+        return "CPU ms/request: " + ", ".join(parts)
+
+
+def load(label, url, make_headers, body, connections, seconds):
+    result, lock = Result(label), threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker():
+        session = requests.Session()
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                response = session.post(url, json=body, headers=make_headers(), timeout=30)
+            except requests.RequestException:
+                with lock:
+                    result.errors += 1
+                continue
+            took = time.perf_counter() - started
+            with lock:
+                result.latencies.append(took)
+                result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    t0 = time.monotonic()
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    result.elapsed = time.monotonic() - t0
+    return result
+
+
+def start_skeleton(env):
+    migrations.ensure_database("bench_skeleton")
+    dsn = settings.database_url("bench_skeleton")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute((Path(__file__).parent / "skeleton" / "schema.sql").read_text())
+    port, ops = free_port(), free_port()
+    config = Path(tempfile.mkdtemp()) / "skeleton.yml"
+    config.write_text(f"AMQP_URI: {settings.amqp_uri()}\nWEB_SERVER_ADDRESS: 127.0.0.1:{ops}\nmax_workers: 10\n")
+    service_env = {**env, "SKELETON_DATABASE_URL": dsn}
+    service = Process("bench-skeleton-service", [str(BIN / "nameko"), "run", "--config", str(config),
+                                                 "bench.skeleton.service:SkeletonService"], service_env)
+    app = Process("bench-skeleton-app", [str(BIN / "gunicorn"), "-c", "gateway/gunicorn.conf.py",
+                                         "bench.skeleton.app:app"], {**env, "GATEWAY_BIND": f"127.0.0.1:{port}"},
+                  ready_url=f"http://127.0.0.1:{port}/readyz")
+    service.start(wait=False)
+    app.start()
+
+    def answers():
+        try:
+            return requests.post(f"http://127.0.0.1:{port}/v1/referrals", json={"x": 1}, timeout=5).status_code == 201
+        except requests.RequestException:
+            return False
+    wait_until(answers, 60, 0.2, "the skeleton to answer")
+    return f"http://127.0.0.1:{port}", [app, service]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+
+    from services.servicekit.provision import provision
+    from tests.e2e.referrals_support import referral_body, register_member_organization
+    from tests.support.stack import Stack
+
+    broker_topology.ensure_vhost(settings.vhost())
+    provision()
+    stack = Stack(Path(tempfile.mkdtemp()))
+    processes = []
+    try:
+        stack.start()
+        env = {"TSUNAGU_NAMESPACE": settings.namespace(), "AMQP_URI": settings.amqp_uri()}
+        skeleton_url, processes = start_skeleton(env)
+
+        sender = register_member_organization(name="bench sender", areas=("012301",), fields_=("isolation",))
+        target = register_member_organization(name="bench target", home="012335", areas=("012335",),
+                                              fields_=("hikikomori",))
+        key = stack.session("admin").post(stack.url + "/v1/admin/api-keys",
+                                          json={"organization_id": sender, "name": "bench"}).json()["key"]
+
+        def known():
+            with psycopg.connect(settings.database_url("referrals")) as conn:
+                return conn.execute("SELECT count(*) FROM directory_memberships WHERE organization_id = ANY(%s)",
+                                    ([uuid.UUID(sender), uuid.UUID(target)],)).fetchone()[0] == 2
+        wait_until(known, 30, 0.1, "the directory copy")
+        body = referral_body(target=target)
+        partner = lambda: {"X-API-Key": key, "Idempotency-Key": str(uuid.uuid4())}  # noqa: E731
+        probe = requests.post(stack.url + "/v1/referrals", json=body, headers=partner(), timeout=10)
+        assert probe.status_code == 201, probe.text
+
+        warm = min(3.0, args.seconds / 3)
+        load("warm-up", skeleton_url + "/v1/referrals", dict, body, args.connections, warm)
+        load("warm-up", stack.url + "/v1/referrals", partner, body, args.connections, warm)
+        meter = CpuMeter({**stack.processes, "skeleton-app": processes[0], "skeleton-service": processes[1]})
+        c0 = meter.snapshot()
+        skeleton = load("skeleton (Flask→RPC→INSERT)", skeleton_url + "/v1/referrals", dict, body,
+                        args.connections, args.seconds)
+        c1 = meter.snapshot()
+        referrals = load("POST /v1/referrals (gateway, API key)", stack.url + "/v1/referrals", partner, body,
+                         args.connections, args.seconds)
+        c2 = meter.snapshot()
+        print(f"\n{args.connections} connections, {args.seconds:g} s each, {os.cpu_count()} CPUs "
+              f"(1-min load average at the end: {os.getloadavg()[0]:.1f})")
+        print(skeleton.line())
+        print("   " + CpuMeter.per_request(c0, c1, len(skeleton.latencies)))
+        print(referrals.line())
+        print("   " + CpuMeter.per_request(c1, c2, len(referrals.latencies)))
+        ratio = (len(referrals.latencies) / referrals.elapsed) / (len(skeleton.latencies) / skeleton.elapsed)
+        print(f"referrals / skeleton throughput: {ratio:.2f}")
+    finally:
+        for p in processes:
+            p.stop()
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `make up`: provision, seed demo data, print how to reach the stack, run every process until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+export PYTHONPATH="$PWD"
+
+python -m gateway.dev_tokens keys >/dev/null
+python -m services.servicekit.provision
+for service in members events referrals; do
+  if [ -f "services/$service/demo_data.py" ]; then
+    python -m "services.$service.demo_data"
+  fi
+done
+
+# Run only the processes whose code exists (the Procfile lists the full set).
+mkdir -p var
+python - <<'PY'
+import re, pathlib
+lines = []
+for line in pathlib.Path("Procfile").read_text().splitlines():
+    module = re.search(r"(services\.[a-z_.]+?)(?::|\s|$)", line)
+    relay = re.search(r"outbox_relay (\w+)", line)
+    path = None
+    if relay:
+        path = pathlib.Path("services", relay.group(1), "service.py")
+    elif module and "nameko run" in line:
+        path = pathlib.Path(*module.group(1).split(".")).with_suffix(".py")
+    if path is None or path.exists():
+        lines.append(line)
+pathlib.Path("var/Procfile").write_text("\n".join(lines) + "\n")
+PY
+
+URL="${TSUNAGU_PUBLIC_URL:-http://127.0.0.1:8000}"
+TOKEN=$(python -m gateway.dev_tokens issue --role prefecture --area 01 --sub dev-prefecture)
+cat <<BANNER
+
+  Tsunagu is starting.
+    Gateway:   $URL
+    API docs:  $URL/docs   (OpenAPI: $URL/openapi.json)
+    Dashboard: $URL/dashboard
+    Try:       curl -H "Authorization: Bearer $TOKEN" $URL/v1/areas
+    Other roles: python -m gateway.dev_tokens issue --role bureau --area 01B04
+
+BANNER
+exec honcho start -f var/Procfile

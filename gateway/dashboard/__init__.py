@@ -1,0 +1,1 @@
+"""The staff dashboard: composed from the services' statistics, with small counts suppressed."""

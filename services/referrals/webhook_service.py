@@ -1,0 +1,136 @@
+"""referral_webhooks: notifies partner systems of referral changes through signed, id-only webhooks.
+
+A separate nameko service over the referrals database. Entrypoints only: it loads input with the schemas and
+calls the use cases in webhook_registrations / webhook_dispatch.
+"""
+from services.servicekit import bootstrap  # noqa: F401  (first: psycopg's green wait function)
+
+import logging
+
+import eventlet
+from marshmallow import RAISE, ValidationError
+from services.servicekit.entrypoints import rpc
+from nameko.timer import timer
+
+from services.servicekit.caller import Caller
+from services.servicekit.database import Database
+from services.servicekit.errors import InvalidInput, field_errors_from_marshmallow
+from services.servicekit.ops_endpoints import OperationsEndpoints
+from services.servicekit.reliable_events import reliable_event_handler
+
+from .webhook_dispatch import Dispatcher, plan_deliveries
+from .webhook_registrations import WebhookRegistrations
+from .webhook_repository import disable_organization_endpoints, purge_finished
+from .webhook_schemas import (CreatedEndpointSchema, DeliveryQuerySchema, DeliverySchema, EndpointCreateSchema,
+                              EndpointQuerySchema, EndpointSchema, EndpointUpdateSchema,
+                              OrganizationDeactivatedPayloadSchema, ReferralEventPayloadSchema, RotatedSecretSchema,
+                              RotateSecretSchema)
+from .webhook_settings import WebhookSettings
+
+log = logging.getLogger(__name__)
+SETTINGS = WebhookSettings.from_environment()
+if not SETTINGS.secret_keys:
+    log.warning("WEBHOOK_SECRET_KEYS is not set: webhook signing secrets are stored unencrypted "
+                "(acceptable for local development only)")
+REFERRAL_EVENTS = "referral.#"  # one topic-bound queue for every referral.* event type
+
+
+def _load(schema_cls, data):
+    try:
+        return schema_cls(unknown=RAISE).load(data or {})
+    except ValidationError as exc:
+        raise InvalidInput("the request has invalid fields", field_errors_from_marshmallow(exc.messages)) from None
+
+
+class ReferralWebhooksService(OperationsEndpoints):
+    name = "referral_webhooks"
+    db = Database("referrals")
+    caller = Caller()
+
+    def _registrations(self) -> WebhookRegistrations:
+        return WebhookRegistrations(self.db.unit_of_work, SETTINGS)
+
+    # --- events in: one delivery per interested organisation's endpoint --------------------------------
+
+    @reliable_event_handler("referrals", REFERRAL_EVENTS)
+    def on_referral_event(self, event):
+        if not str(event.get("type", "")).startswith("referral."):
+            raise ValueError("not a referral event")
+        ReferralEventPayloadSchema().load(event["payload"])  # a malformed event fails (and dead-letters)
+        with self.db.unit_of_work() as uow:
+            if uow.already_processed(event):
+                return
+            plan_deliveries(uow.conn, event)
+
+    @reliable_event_handler("members", "organization.deactivated")
+    def on_organization_deactivated(self, event):
+        """A deactivated organisation is notified of nothing more: its endpoints are disabled (its staff or
+        partner system may enable them again once it is active)."""
+        payload = OrganizationDeactivatedPayloadSchema().load(event["payload"])
+        with self.db.unit_of_work() as uow:
+            if uow.already_processed(event):
+                return
+            disable_organization_endpoints(uow.conn, str(payload["organization_id"]))
+
+    # --- deliveries out ---------------------------------------------------------------------------------
+
+    @timer(interval=SETTINGS.dispatch_interval_seconds, eager=True)
+    def dispatch_due_webhooks(self):
+        pool = eventlet.GreenPool(SETTINGS.dispatch_concurrency)
+        dispatcher = Dispatcher(self.db.unit_of_work, SETTINGS, spawn_pool=pool)
+        # Keep going while whole batches come back, so a backlog drains without waiting for the next tick.
+        for _ in range(20):
+            if dispatcher.dispatch_due() < SETTINGS.dispatch_batch:
+                break
+
+    @timer(interval=15, eager=True)
+    def measure_webhook_backlog(self):
+        Dispatcher(self.db.unit_of_work, SETTINGS).measure_backlog()
+
+    @timer(interval=3600)
+    def purge_old_deliveries(self):
+        """The delivery log is kept for WEBHOOK_LOG_RETENTION_DAYS; older finished deliveries are deleted."""
+        while True:
+            with self.db.unit_of_work() as uow:
+                if purge_finished(uow.conn, SETTINGS.log_retention_days, 1000) < 1000:
+                    return
+
+    # --- registrations ----------------------------------------------------------------------------------
+
+    @rpc
+    def create_endpoint(self, body):
+        created = self._registrations().register(self.caller, _load(EndpointCreateSchema, body))
+        return CreatedEndpointSchema().dump(created)
+
+    @rpc
+    def list_endpoints(self, query=None):
+        listed = self._registrations().list(self.caller, _load(EndpointQuerySchema, query))
+        return {"items": EndpointSchema(many=True).dump(listed["items"])}
+
+    @rpc
+    def get_endpoint(self, endpoint_id):
+        return EndpointSchema().dump(self._registrations().get(self.caller, endpoint_id))
+
+    @rpc
+    def update_endpoint(self, endpoint_id, body):
+        updated = self._registrations().update(self.caller, endpoint_id, _load(EndpointUpdateSchema, body))
+        return EndpointSchema().dump(updated)
+
+    @rpc
+    def delete_endpoint(self, endpoint_id):
+        self._registrations().delete(self.caller, endpoint_id)
+        return None
+
+    @rpc
+    def rotate_secret(self, endpoint_id, body=None):
+        rotated = self._registrations().rotate_secret(self.caller, endpoint_id, _load(RotateSecretSchema, body))
+        return RotatedSecretSchema().dump(rotated)
+
+    @rpc
+    def list_deliveries(self, endpoint_id, query=None):
+        listed = self._registrations().deliveries(self.caller, endpoint_id, _load(DeliveryQuerySchema, query))
+        return {"items": DeliverySchema(many=True).dump(listed["items"])}
+
+    @rpc
+    def redeliver(self, endpoint_id, delivery_id):
+        return DeliverySchema().dump(self._registrations().redeliver(self.caller, endpoint_id, delivery_id))

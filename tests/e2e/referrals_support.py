@@ -1,0 +1,149 @@
+"""Helpers for the referrals tests: the members service's contract events published to the real broker (the
+members service is written elsewhere; DEVELOPERS.md is the contract), partner API keys, and a queue that
+captures every event the referrals service publishes."""
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+import kombu
+from marshmallow import Schema, fields
+from nameko.events import get_event_exchange
+
+from services.servicekit import settings
+from services.servicekit.envelope import IntegrationEvent
+
+_revisions = itertools.count(1)
+
+
+class OrganizationPayload(Schema):
+    organization_id = fields.UUID(required=True)
+    revision = fields.Integer(required=True)
+    name = fields.String(required=True)
+    name_kana = fields.String(required=True)
+    legal_form = fields.String(required=True)
+    taxonomy_codes = fields.List(fields.String(), required=True)
+    activity_types = fields.List(fields.String(), required=True)
+    service_area_codes = fields.List(fields.String(), required=True)
+    home_area_code = fields.String(required=True)
+    referral_capacity = fields.String(required=True)
+    published = fields.Boolean(required=True)
+    active = fields.Boolean(required=True)
+    changed_fields = fields.List(fields.String())
+
+
+class DeactivatedPayload(Schema):
+    organization_id = fields.UUID(required=True)
+    revision = fields.Integer(required=True)
+
+
+class MembershipPayload(Schema):
+    membership_id = fields.UUID(required=True)
+    revision = fields.Integer(required=True)
+    organization_id = fields.UUID(required=True)
+    platform_id = fields.UUID(required=True)
+    platform_area_code = fields.String(required=True)
+    membership_class = fields.String(required=True)
+    status = fields.String(required=True)
+    effective_on = fields.Date(required=True)
+
+
+EVENTS = {
+    "organization.registered": IntegrationEvent("organization.registered", 1, OrganizationPayload),
+    "organization.updated": IntegrationEvent("organization.updated", 1, OrganizationPayload),
+    "organization.deactivated": IntegrationEvent("organization.deactivated", 1, DeactivatedPayload),
+    **{f"membership.{k}": IntegrationEvent(f"membership.{k}", 1, MembershipPayload)
+       for k in ("invited", "applied", "activated", "class_changed", "suspended", "withdrawn")},
+}
+
+
+def publish_members_event(event_type: str, payload: dict, area: str | None = None) -> dict:
+    envelope = EVENTS[event_type].envelope(payload, producer="members", area=area)
+    with kombu.Connection(settings.amqp_uri(), transport_options={"confirm_publish": True}) as conn:
+        producer = kombu.Producer(conn.channel(), exchange=get_event_exchange("members", {}), serializer="json")
+        producer.publish(envelope, routing_key=event_type, delivery_mode=2, message_id=envelope["event_id"])
+    return envelope
+
+
+def organization_payload(org_id: str, *, name="団体", home="012301", areas=("012301",), fields_=("isolation",),
+                         capacity="accepting", active=True, revision=None) -> dict:
+    return {"organization_id": org_id, "revision": revision or next(_revisions) + 1000, "name": name,
+            "name_kana": "ダンタイ", "legal_form": "npo", "taxonomy_codes": list(fields_),
+            "activity_types": ["consultation"], "service_area_codes": list(areas), "home_area_code": home,
+            "referral_capacity": capacity, "published": True, "active": active}
+
+
+def register_member_organization(**kw) -> str:
+    """An active member organisation: registered + an active membership, as the members service announces."""
+    org_id = str(uuid.uuid4())
+    payload = organization_payload(org_id, **kw)
+    publish_members_event("organization.registered", payload, area=payload["home_area_code"])
+    publish_members_event("membership.activated", {
+        "membership_id": str(uuid.uuid4()), "revision": 1, "organization_id": org_id,
+        "platform_id": str(uuid.uuid4()), "platform_area_code": payload["home_area_code"],
+        "membership_class": "member", "status": "active", "effective_on": date(2026, 4, 1)},
+        area=payload["home_area_code"])
+    return org_id
+
+
+class EventCapture:
+    """A queue bound to `referrals.events` with `#`: every event the service publishes, in order."""
+
+    def __init__(self):
+        self.name = f"test-capture-{uuid.uuid4().hex[:8]}"
+        self.events: list[dict] = []
+        self.raw: list[str] = []
+        self._conn = kombu.Connection(settings.amqp_uri())
+        channel = self._conn.channel()
+        exchange = get_event_exchange("referrals", {})
+        exchange(channel).declare()
+        self.queue = kombu.Queue(self.name, exchange=exchange, routing_key="#", auto_delete=False, durable=False)
+        self.queue(channel).declare()
+        self._channel = channel
+
+    def drain(self) -> list[dict]:
+        bound = self.queue(self._channel)
+        while True:
+            message = bound.get(no_ack=True)
+            if message is None:
+                return self.events
+            body = message.body.decode() if isinstance(message.body, bytes) else message.body
+            self.raw.append(body)
+            self.events.append(json.loads(body))
+
+    def of(self, referral_id: str, event_type: str | None = None) -> list[dict]:
+        self.drain()
+        return [e for e in self.events if e["payload"]["referral_id"] == referral_id
+                and (event_type is None or e["type"] == event_type)]
+
+    def close(self):
+        try:
+            self.queue(self._channel).delete()
+        finally:
+            self._conn.release()
+
+
+def consent(**kw) -> dict:
+    now = datetime.now(timezone.utc)
+    base = {"obtained_by": "相談支援員", "obtained_at": (now - timedelta(hours=1)).isoformat(), "method": "written",
+            "valid_until": (now + timedelta(days=180)).isoformat()}
+    base.update(kw)
+    return base
+
+
+PERSON = {"name": "登別 太郎", "name_kana": "ノボリベツ タロウ", "date_of_birth": "1975-06-15",
+          "phone": "0143-88-1234", "email": "taro.noboribetsu@example.jp", "address_area_code": "012301",
+          "address": "登別市富士町7丁目9-11"}
+
+
+def referral_body(target=None, pool=None, person=None, **kw) -> dict:
+    body = {"category": "hikikomori", "urgency": "routine", "summary": "8050世帯。親の介護支援から子のひきこもりが判明",
+            "area_code": "012301", "person": person or PERSON, "consent": consent()}
+    if target:
+        body["target_organization_id"] = target
+    if pool:
+        body["pool"] = pool
+    body.update(kw)
+    return body

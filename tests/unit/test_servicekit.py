@@ -1,0 +1,84 @@
+"""The kit's pure parts: envelope, field errors, principal scope, dev tokens."""
+import uuid
+
+import pytest
+from marshmallow import Schema, ValidationError, fields
+
+from services.servicekit.caller import Principal
+from services.servicekit.envelope import ENVELOPE, IntegrationEvent, parse_envelope
+from services.servicekit.errors import field_errors_from_marshmallow
+
+
+class Payload(Schema):
+    organization_id = fields.UUID(required=True)
+
+
+EVENT = IntegrationEvent("organization.registered", 1, Payload)
+
+
+def test_an_envelope_has_every_field_and_validates():
+    org = str(uuid.uuid4())
+    env = EVENT.envelope({"organization_id": org}, producer="members", area="012301", correlation_id="req-1")
+    assert set(env) == {"event_id", "type", "version", "occurred_at", "producer", "correlation_id", "area", "payload"}
+    assert env["payload"] == {"organization_id": org}
+    assert ENVELOPE.validate(env) == {}
+    assert parse_envelope(env) is env
+
+
+def test_a_payload_field_the_event_type_does_not_declare_is_refused():
+    # This is what keeps a person's name from riding along in an event by accident.
+    with pytest.raises(ValidationError):
+        EVENT.envelope({"organization_id": str(uuid.uuid4()), "person_name": "山田太郎"}, producer="m", area=None)
+
+
+def test_a_malformed_envelope_is_refused():
+    env = EVENT.envelope({"organization_id": str(uuid.uuid4())}, producer="m", area=None)
+    with pytest.raises(ValidationError):
+        parse_envelope({**env, "type": "NoDots"})
+    with pytest.raises(ValidationError):
+        parse_envelope({k: v for k, v in env.items() if k != "event_id"})
+
+
+def test_marshmallow_errors_become_json_pointers():
+    errors = field_errors_from_marshmallow({"person": {"phone": ["Not a valid phone."]}, "name": ["Required."]})
+    assert {"pointer": "#/person/phone", "detail": "Not a valid phone."} in errors
+    assert {"pointer": "#/name", "detail": "Required."} in errors
+
+
+@pytest.mark.parametrize("principal,area,expected", [
+    (Principal("a", "prefecture", "01"), "012301", True),
+    (Principal("a", "prefecture", "01"), "131083", False),
+    (Principal("a", "bureau", "01B04"), "012301", True),
+    (Principal("a", "bureau", "01B04"), "012068", False),
+    (Principal("a", "municipality", "012301"), "012301", True),
+    (Principal("a", "municipality", "012301"), "012050", False),
+    (Principal("a", "admin"), "131083", True),
+    (Principal("a", "organization", organization_id="x"), "012301", False),
+    (Principal("a", "partner", organization_id="x", via="api_key"), "012301", False),
+])
+def test_principal_covers_uses_the_area_scope(principal, area, expected):
+    assert principal.covers(area) is expected
+
+
+def test_principal_round_trips_through_nameko_context():
+    p = Principal("alice", "bureau", "01B04", None, "jwt")
+    assert Principal.from_context(p.to_context()) == p
+    assert Principal.from_context(None) is None
+
+
+def test_client_errors_are_expected_on_every_rpc_so_they_are_not_logged_as_failures():
+    from services.servicekit.entrypoints import CLIENT_ERRORS, rpc
+    from services.servicekit.errors import NotFound
+
+    class Service:
+        @rpc
+        def bare(self):
+            raise NotFound("x")
+
+        @rpc()
+        def called(self):
+            raise NotFound("x")
+
+    for method in (Service.bare, Service.called):
+        entrypoint = next(iter(method.nameko_entrypoints))
+        assert entrypoint.expected_exceptions == CLIENT_ERRORS
