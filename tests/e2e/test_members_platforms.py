@@ -120,3 +120,4 @@ def test_the_pf_tree_is_limited_to_the_scope(stack):
     iburi = next(r for r in bureau_roots if r["id"] == w.pfs["iburi"]["id"])  # its parent is out of scope
     assert w.pfs["noboribetsu"]["id"] in {c["id"] for c in iburi["children"]}
     assert w.pfs["hokkaido"]["id"] not in {r["id"] for r in bureau_roots}
+

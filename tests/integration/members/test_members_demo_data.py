@@ -36,3 +36,29 @@ def test_demo_data_is_idempotent_and_matches_the_sources(members_db):
     assert hokkaido["members_by_status"]["active"] == 14 + 9 + 178 + 179
     assert len([p for p in stats["platforms"] if p["area_code"] == "012301"]) == 1
     assert stats["by_area"]["01"]["by_class"]["steering"] == 14
+
+
+def test_the_dashboard_composes_the_members_statistics(members_db):
+    """The gateway's dashboard composition (gateway/dashboard/composition.py) reads these figures: PF formation
+    per bureau, members per area and class."""
+    from gateway.dashboard.composition import compose
+    ids = demo_data.seed(members_db)
+    with members_db.unit_of_work() as uow:
+        stats = statistics.compute(uow, ADMIN, "01", date(2024, 3, 31))
+    board = compose("01", 2023, stats, {}, {}, 3)
+    tables = {t["id"]: t for t in board["tables"]}
+    pf_rows = tables["pf_formation"]["rows"]
+    own = next(r for r in pf_rows if r["platform"] == demo_data.HOKKAIDO_PF)
+    assert own["phase"] == "設立" and own["since"] == "2023-10-26"
+    kushiro = next(r for r in pf_rows if r["area_code"] == "01B13")
+    assert kushiro["phase"] == "準備" and kushiro["since"] == "2024-01-18"
+    assert next(r for r in pf_rows if r["area_code"] == "01B14")["platform"] == "未設置"  # 根室
+    iburi = next(r for r in pf_rows if r["area_code"] == "01B04")
+    assert iburi["platform"] == "登別市孤独・孤立対策官民連携プラットフォーム"
+    members = {r["area_code"]: r for r in tables["members_by_area"]["rows"]}
+    assert members["01B04"]["members"] == 14  # 登別市's PF: 登別市 + its 13 roster members
+    assert members[None]["steering"] == 14  # the prefecture-wide PF's own row
+    classes = {r["class"]: r["count"] for r in tables["members_by_class"]["rows"]}
+    assert classes["幹事会員"] == 14
+    assert next(c for c in board["cards"] if c["id"] == "members")["value"] == stats["totals"]["members"]
+    assert ids["hokkaido"]
