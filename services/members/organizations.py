@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from services.servicekit import taxonomy
 from services.servicekit.caller import Principal
-from services.servicekit.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from services.servicekit.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 
 from . import access, integration_events as events, japanese_text, repository
 from .paging import page

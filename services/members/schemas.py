@@ -1,7 +1,7 @@
 """marshmallow schemas at the members service's edge; the gateway reuses them to validate and document."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate
 
 from services.servicekit import taxonomy
 from services.servicekit.areas.registry import default_registry

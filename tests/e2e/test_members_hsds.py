@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from services.members.hsds_schema import definition
-from tests.e2e.members_world import CENTRE, ok, world
+from tests.e2e.members_world import CENTRE, world
 
 pytestmark = pytest.mark.e2e
 

@@ -26,8 +26,8 @@ def test_figures_as_of_a_date_by_area_level_phase_class_status_form_and_field(me
         platforms.set_phase(uow, ADMIN, pref["id"], {"to_phase": "established", "effective_on": date(2023, 10, 26)})
         nobori = platforms.create(uow, ADMIN, {"name": "登別PF", "level": "municipality", "area_code": "012301",
                                                "phase": "established", "phase_since": date(2023, 3, 1)})
-        kushiro = platforms.create(uow, ADMIN, {"name": "釧路PF", "level": "bureau", "area_code": "01B13",
-                                                "phase": "preparation", "phase_since": date(2024, 4, 1)})
+        platforms.create(uow, ADMIN, {"name": "釧路PF", "level": "bureau", "area_code": "01B13",
+                                      "phase": "preparation", "phase_since": date(2024, 4, 1)})
         platforms.create(uow, ADMIN, {"name": "江東区PF", "level": "municipality", "area_code": "131083",
                                       "phase": "preparation", "phase_since": date(2023, 12, 1)})
         for organisation, pf, cls, joined in ((a, pref, "steering", date(2023, 10, 26)),
