@@ -148,3 +148,66 @@ def test_listing_filters_by_status_and_class(stack):
     active = ok(koto.get(stack.url + f"/v1/platforms/{pf}/memberships", params={"status": "active"}))
     assert b["id"] in {m["organization_id"] for m in active["contents"]}
     assert all(m["status"] == "active" for m in active["contents"])
+
+
+ACTION_CASES = [
+    # role, area, expected status for approve / suspend / class / read
+    ("municipality", "012301", 200, 200),
+    ("admin", None, 200, 200),
+    ("prefecture", "01", 403, 200),
+    ("bureau", "01B04", 403, 200),
+    ("bureau", "01B13", 404, 404),
+    ("municipality", "012050", 404, 404),
+    ("municipality", "131083", 404, 404),
+]
+
+
+@pytest.mark.parametrize("role,area,change,read", ACTION_CASES)
+def test_who_may_approve_suspend_and_reclassify_a_membership(stack, role, area, change, read):
+    w = world(stack)
+    pf = w.pfs["noboribetsu"]["id"]
+    org = new_org(stack)
+    mid = ok(stack.session("organization", org=org["id"]).post(
+        stack.url + f"/v1/platforms/{pf}/applications", json={"organization_id": org["id"]}), 201)["id"]
+    session = stack.session(role, area)
+    assert session.get(stack.url + f"/v1/memberships/{mid}").status_code == read
+    r = session.post(stack.url + f"/v1/memberships/{mid}/approve", json={})
+    assert r.status_code == change, r.text
+    if change == 200:
+        assert ok(session.post(stack.url + f"/v1/memberships/{mid}/class",
+                               json={"membership_class": "steering"}))["membership_class"] == "steering"
+        assert ok(session.post(stack.url + f"/v1/memberships/{mid}/suspend",
+                               json={"reason": "規約違反の確認中"}))["status"] == "suspended"
+    else:
+        assert session.post(stack.url + f"/v1/memberships/{mid}/suspend",
+                            json={"reason": "x"}).status_code == change
+        assert session.post(stack.url + f"/v1/memberships/{mid}/withdraw", json={}).status_code == change
+
+
+def test_another_organisation_cannot_see_or_touch_a_membership(stack):
+    w = world(stack)
+    pf = w.pfs["koto"]["id"]
+    org, stranger = new_org(stack, "131083"), new_org(stack, "131083")
+    mid = ok(stack.session("organization", org=org["id"]).post(
+        stack.url + f"/v1/platforms/{pf}/applications", json={"organization_id": org["id"]}), 201)["id"]
+    other = stack.session("organization", org=stranger["id"])
+    assert other.get(stack.url + f"/v1/memberships/{mid}").status_code == 404
+    assert other.post(stack.url + f"/v1/memberships/{mid}/withdraw", json={}).status_code == 404
+    assert other.get(stack.url + f"/v1/platforms/{pf}/memberships").status_code == 404
+    # Members of a PF see its member list; an applicant may not approve itself.
+    mine = stack.session("organization", org=org["id"])
+    assert mine.get(stack.url + f"/v1/platforms/{pf}/memberships").status_code == 200
+    assert mine.post(stack.url + f"/v1/memberships/{mid}/approve", json={}).status_code == 403
+
+
+def test_organisation_staff_see_only_their_pfs_in_lists_and_the_tree(stack):
+    w = world(stack)
+    org = new_org(stack, "012301")
+    session = stack.session("organization", org=org["id"])
+    assert ok(session.get(stack.url + "/v1/platforms"))["items"] == []
+    ok(session.post(stack.url + f"/v1/platforms/{w.pfs['noboribetsu']['id']}/applications",
+                    json={"organization_id": org["id"]}), 201)
+    assert [p["id"] for p in ok(session.get(stack.url + "/v1/platforms"))["items"]] == [w.pfs["noboribetsu"]["id"]]
+    assert [r["id"] for r in ok(session.get(stack.url + "/v1/platforms/tree"))["roots"]] == [w.pfs["noboribetsu"]["id"]]
+    assert session.patch(stack.url + f"/v1/platforms/{w.pfs['noboribetsu']['id']}",
+                         json={"name": "x"}).status_code == 403
