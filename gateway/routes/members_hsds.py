@@ -76,3 +76,32 @@ def hsds_services():
 @endpoint(bp, "/hsds/services/<service_id>", summary="One service", audience=PUBLIC, tags=TAGS)
 def hsds_service(service_id):
     return services_client.call("members", "hsds_service", service_id)
+
+
+def _term_page(terms: list[dict]) -> dict:
+    from services.members.paging import page
+    number = max(1, request.args.get("page", 1, type=int) or 1)
+    size = min(500, max(1, request.args.get("per_page", 50, type=int) or 50))
+    return page(terms[(number - 1) * size:number * size], len(terms), number, size)
+
+
+@endpoint(bp, "/hsds/taxonomies", summary="The taxonomy used (HSDS Page)", audience=PUBLIC, tags=TAGS,
+          response=HsdsPageSchema)
+def hsds_taxonomies():
+    from services.servicekit import taxonomy
+    return _term_page([{"id": taxonomy.TAXONOMY_ID, "name": taxonomy.TAXONOMY_NAME,
+                        "description": "活動分野・対象（つなぐ 共通タクソノミー）", "uri": None, "version": "1"}])
+
+
+@endpoint(bp, "/hsds/taxonomy_terms", summary="Its terms, with parent_id (HSDS Page)", audience=PUBLIC, tags=TAGS,
+          response=HsdsPageSchema,
+          description="`parent_id` narrows to a term's children; `top_only=true` gives the top level.")
+def hsds_taxonomy_terms():
+    from services.members.hsds import term_dict
+    from services.servicekit import taxonomy
+    terms = [term_dict(t) for t in taxonomy.terms().values()]
+    if request.args.get("top_only") in ("true", "1"):
+        terms = [t for t in terms if t["parent_id"] is None]
+    if request.args.get("parent_id"):
+        terms = [t for t in terms if t["parent_id"] == request.args["parent_id"]]
+    return _term_page(terms)

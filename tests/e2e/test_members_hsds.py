@@ -89,3 +89,17 @@ def test_the_members_endpoints_are_documented_in_openapi(stack):
     assert spec["paths"]["/v1/organizations"]["post"]["security"]
     create = spec["components"]["schemas"]["OrganizationCreate"]
     assert set(create["required"]) >= {"name", "legal_form", "home_area_code", "service_area_codes"}
+
+
+def test_the_taxonomy_and_its_terms_are_published(stack):
+    taxonomies = get(stack, "/hsds/taxonomies").json()
+    validate("taxonomy_page", taxonomies)
+    terms = get(stack, "/hsds/taxonomy_terms", per_page=500).json()
+    validate("taxonomy_term_page", terms)
+    by_code = {t["code"]: t for t in terms["contents"]}
+    assert by_code["8050"]["parent_id"] == by_code["hikikomori"]["id"]
+    assert all(t["taxonomy_id"] == taxonomies["contents"][0]["id"] for t in terms["contents"])
+    children = get(stack, "/hsds/taxonomy_terms", parent_id=by_code["hikikomori"]["id"]).json()
+    assert [t["code"] for t in children["contents"]] == ["8050"]
+    top = get(stack, "/hsds/taxonomy_terms", top_only="true", per_page=500).json()
+    assert all(t["parent_id"] is None for t in top["contents"]) and "isolation" in {t["code"] for t in top["contents"]}
