@@ -4,7 +4,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
+
+from services.servicekit.errors import Conflict
 
 from . import japanese_text
 
@@ -39,7 +42,11 @@ def insert_organization(conn, org: dict) -> dict:
     columns = [c for c in row if c not in ("created_at", "updated_at", "deactivated_at")]
     sql = (f"INSERT INTO organizations ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
            f"RETURNING {', '.join(ORG_COLUMNS)}")
-    return conn.execute(sql, [_adapt(c, row[c]) for c in columns]).fetchone()
+    try:
+        with conn.transaction():  # a savepoint: a concurrent duplicate becomes a Conflict, not a broken transaction
+            return conn.execute(sql, [_adapt(c, row[c]) for c in columns]).fetchone()
+    except pg_errors.UniqueViolation:
+        raise Conflict("an organisation with this name (or external id) already exists in this area") from None
 
 
 def get_organization(conn, organization_id: str, for_update: bool = False) -> dict | None:
@@ -79,6 +86,16 @@ def update_organization(conn, organization_id: str, changes: dict, new_revision:
         values.update(derived_search_columns(merged))
     values["revision"] = new_revision
     assignments = ", ".join(f"{c} = %s" for c in values)
+    if "natural_key" in values or "external_id" in values:
+        try:
+            with conn.transaction():
+                return _update_organization_row(conn, organization_id, changes, values, assignments)
+        except pg_errors.UniqueViolation:
+            raise Conflict("another organisation has this name in this area, or this external id") from None
+    return _update_organization_row(conn, organization_id, changes, values, assignments)
+
+
+def _update_organization_row(conn, organization_id, changes, values, assignments) -> dict:
     extra = ", deactivated_at = CASE WHEN %s THEN now() ELSE NULL END" if "active" in changes else ""
     params = [_adapt(c, v) for c, v in values.items()]
     if extra:
@@ -327,9 +344,13 @@ def get_membership(conn, membership_id: str, for_update: bool = False) -> dict |
 
 def insert_membership(conn, m: dict) -> dict:
     columns = list(m)
-    return conn.execute(
-        f"INSERT INTO memberships ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"RETURNING {', '.join(M_COLUMNS)}", [m[c] for c in columns]).fetchone()
+    try:
+        with conn.transaction():
+            return conn.execute(
+                f"INSERT INTO memberships ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
+                f"RETURNING {', '.join(M_COLUMNS)}", [m[c] for c in columns]).fetchone()
+    except pg_errors.UniqueViolation:
+        raise Conflict("the organisation already has a membership of this PF") from None
 
 
 def update_membership(conn, membership_id: str, changes: dict) -> dict:

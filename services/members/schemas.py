@@ -15,6 +15,14 @@ def _known_area(code: str) -> None:
         raise ValidationError("unknown area code")
 
 
+def _home_area(code: str) -> None:
+    area = default_registry().find(code)
+    if area is None:
+        raise ValidationError("unknown area code")
+    if area.level not in ("prefecture", "bureau", "municipality"):
+        raise ValidationError("a home area is a prefecture, a promotion bureau or a municipality")
+
+
 def _known_term(value: str) -> None:
     if taxonomy.get(value) is None:
         raise ValidationError("unknown taxonomy term (give its code or id)")
@@ -56,7 +64,7 @@ class OrganizationFieldsSchema(Schema):
     activity_types = fields.List(fields.String(validate=validate.OneOf(list(ACTIVITY_TYPES))))
     service_area_codes = fields.List(AreaCode(), validate=validate.Length(min=1))
     service_area_note = fields.String(validate=validate.Length(max=500), allow_none=True)
-    home_area_code = AreaCode()
+    home_area_code = fields.String(validate=_home_area, metadata={"example": "012301"})
     email = fields.Email(allow_none=True)
     phone = fields.String(validate=validate.Length(max=40), allow_none=True)
     website = fields.Url(allow_none=True)

@@ -151,3 +151,39 @@ def test_a_failed_use_case_emits_nothing(members_db):
     with connect("members") as conn:
         assert conn.execute("SELECT count(*) AS n FROM outbox").fetchone()["n"] == 1
         assert conn.execute("SELECT count(*) AS n FROM organizations").fetchone()["n"] == 1
+
+
+def test_concurrent_duplicate_registrations_end_in_one_organisation_and_a_conflict(members_db):
+    """Both see no duplicate when they check; the unique index decides, and the loser gets a 409, not a 500."""
+    import eventlet
+    from services.servicekit.errors import Conflict
+    from tests.support.fixtures import connect
+    body = {"name": "登別市連合町内会", "legal_form": "町内会・自治会", "home_area_code": "012301",
+            "service_area_codes": ["012301"]}
+    outcome = {}
+    started = eventlet.event.Event()
+
+    def second():
+        started.send()
+        try:
+            with members_db.unit_of_work() as uow:
+                organizations.register(uow, ADMIN, dict(body))
+            outcome["second"] = "registered"
+        except Conflict:
+            outcome["second"] = "conflict"
+
+    with members_db.unit_of_work() as uow:
+        organizations.register(uow, ADMIN, dict(body))
+        thread = eventlet.spawn(second)
+        started.wait()
+
+        def second_is_waiting_on_our_row():
+            with connect("members") as conn:
+                return conn.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() "
+                                    "AND wait_event_type = 'Lock'").fetchone()["n"] >= 1
+        wait_until(second_is_waiting_on_our_row, timeout=10, message="the second registration to wait on the first")
+    thread.wait()
+    assert outcome["second"] == "conflict"
+    with connect("members") as conn:
+        assert conn.execute("SELECT count(*) AS n FROM organizations").fetchone()["n"] == 1
+        assert conn.execute("SELECT count(*) AS n FROM outbox").fetchone()["n"] == 1
