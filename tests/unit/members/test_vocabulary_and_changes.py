@@ -42,3 +42,12 @@ def test_hsds_page_shape():
     assert last["last_page"] and not last["first_page"]
     none = page([], 0, 1, 50)
     assert none["empty"] and none["total_pages"] == 0 and none["last_page"]
+
+
+def test_home_areas_are_prefectures_bureaus_or_municipalities():
+    from services.members.schemas import OrganizationCreateSchema
+    base = {"name": "x", "legal_form": "任意団体", "service_area_codes": ["JP"]}
+    for code in ("01", "01B04", "012301"):
+        assert OrganizationCreateSchema().validate({**base, "home_area_code": code}) == {}
+    for code in ("JP", "xa-nishi-iburi", "999999"):
+        assert "home_area_code" in OrganizationCreateSchema().validate({**base, "home_area_code": code})
