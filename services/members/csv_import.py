@@ -22,7 +22,7 @@ from marshmallow import RAISE, ValidationError
 
 from services.servicekit import taxonomy
 from services.servicekit.caller import Principal
-from services.servicekit.errors import Conflict, Forbidden, InvalidInput, field_errors_from_marshmallow  # noqa: F401
+from services.servicekit.errors import Conflict, Forbidden, InvalidInput, field_errors_from_marshmallow
 
 from . import access, organizations, repository
 from .schemas import OrganizationCreateSchema
