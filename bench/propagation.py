@@ -22,20 +22,14 @@ os.environ.setdefault("TSUNAGU_NAMESPACE", "tsunagu_bench")
 
 import psycopg  # noqa: E402
 
-from services.servicekit import broker_topology, migrations, outbox, settings  # noqa: E402
-from tests.support.fixtures import ProbeStack, PROBE_MIGRATIONS  # noqa: E402
-from tests.support.probe.service import PROBE_RECORDED, ProbeConsumer, ProbeProducer  # noqa: E402
+from services.servicekit import outbox, settings  # noqa: E402
+from tests.support.fixtures import ProbeStack, provision_probe  # noqa: E402
+from tests.support.probe.service import PROBE_RECORDED  # noqa: E402
 from tests.support.processes import wait_until  # noqa: E402
 
 
 def provision():
-    broker_topology.ensure_vhost(settings.vhost())
-    for component in ("probe", "probe_consumer"):
-        migrations.ensure_database(component)
-        plan = migrations.plan_for(component) + [(f"probe/{p.name}", p)
-                                                  for p in migrations.migration_files(PROBE_MIGRATIONS)]
-        migrations.apply_migrations(settings.database_url(component), component, plan=plan)
-    broker_topology.declare_topology(service_classes=[ProbeProducer, ProbeConsumer], delivery_limit=3)
+    provision_probe()
     with psycopg.connect(settings.database_url("probe_consumer"), autocommit=True) as conn:
         conn.execute("TRUNCATE probe_handled, probe_attempts, processed_messages, probe_poison")
     with psycopg.connect(settings.database_url("probe"), autocommit=True) as conn:

@@ -10,8 +10,6 @@ import argparse
 import os
 import sys
 import tempfile
-import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -24,23 +22,8 @@ import psycopg  # noqa: E402
 import requests  # noqa: E402
 
 from services.servicekit import broker_topology, migrations, settings  # noqa: E402
+from bench.loadgen import run_load  # noqa: E402
 from tests.support.processes import BIN, Process, free_port, wait_until  # noqa: E402
-
-
-class Result:
-    def __init__(self, label):
-        self.label, self.latencies, self.statuses, self.errors, self.elapsed = label, [], {}, 0, 0.0
-
-    def pct(self, p):
-        s = sorted(self.latencies)
-        return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))] * 1000 if s else float("nan")
-
-    def line(self):
-        rate = len(self.latencies) / self.elapsed if self.elapsed else 0
-        return (f"{self.label:<34} {len(self.latencies):>7} req {rate:>8.0f} req/s   p50 {self.pct(50):6.1f} ms   "
-                f"p95 {self.pct(95):6.1f} ms   p99 {self.pct(99):6.1f} ms   "
-                f"statuses {dict(sorted(self.statuses.items()))}"
-                f"   errors {self.errors}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -82,30 +65,8 @@ class CpuMeter:
 
 
 def load(label, url, make_headers, body, connections, seconds):
-    result, lock = Result(label), threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def worker():
-        session = requests.Session()
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            try:
-                response = session.post(url, json=body, headers=make_headers(), timeout=30)
-            except requests.RequestException:
-                with lock:
-                    result.errors += 1
-                continue
-            took = time.perf_counter() - started
-            with lock:
-                result.latencies.append(took)
-                result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    t0 = time.monotonic()
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    result.elapsed = time.monotonic() - t0
-    return result
+    return run_load(label, lambda session, i: session.post(url, json=body, headers=make_headers(), timeout=30),
+                    concurrency=connections, seconds=seconds)
 
 
 def start_skeleton(env):
@@ -182,9 +143,9 @@ def main():
         c2 = meter.snapshot()
         print(f"\n{args.connections} connections, {args.seconds:g} s each, {os.cpu_count()} CPUs "
               f"(1-min load average at the end: {os.getloadavg()[0]:.1f})")
-        print(skeleton.line())
+        print(skeleton.report())
         print("   " + CpuMeter.per_request(c0, c1, len(skeleton.latencies)))
-        print(referrals.line())
+        print(referrals.report())
         print("   " + CpuMeter.per_request(c1, c2, len(referrals.latencies)))
         ratio = (len(referrals.latencies) / referrals.elapsed) / (len(skeleton.latencies) / skeleton.elapsed)
         print(f"referrals / skeleton throughput: {ratio:.2f}")

@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 from services.servicekit import taxonomy
 from services.servicekit.areas.registry import default_registry
 from services.servicekit.areas.scope import scope_contains
-from services.servicekit.fiscal_year import fiscal_year_bounds, reiwa_label, short_label
+from services.servicekit.fiscal_year import fiscal_year_bounds, era_label, short_label
 
-from .small_counts import Suppressed, rendered, suppress_group, suppress_table, suppress_total
+from .small_counts import rendered, suppress_group, suppress_table, suppress_total
 from .tables import Column, Table
 
 PHASE_LABELS = {"initial": "初期", "preparation": "準備", "established": "設立", "self_running": "自走"}
@@ -211,8 +211,8 @@ def compose(area_code: str, fiscal_year: int, members: dict, events: dict, refer
         "area": {"code": area.code, "name": area.name, "level": area.level},
         "breadcrumb": [{"code": a.code, "name": a.name} for a in registry_path],
         "fiscal_year": fiscal_year,
-        "fiscal_year_label": f"{reiwa_label(fiscal_year)}（{fiscal_year}）",
-        "fiscal_years": [{"year": y, "label": f"{reiwa_label(y)}（{short_label(y)}）"}
+        "fiscal_year_label": f"{era_label(fiscal_year)}（{fiscal_year}）",
+        "fiscal_years": [{"year": y, "label": f"{era_label(y)}（{short_label(y)}）"}
                          for y in range(fiscal_year_now(), fiscal_year_now() - 6, -1)],
         "period": {"from": start.isoformat(), "to": end.isoformat()},
         "generated_at": datetime.now(timezone.utc).isoformat(),

@@ -3,7 +3,7 @@ from flask import Blueprint, g
 
 from services.servicekit.areas.registry import default_registry
 
-from ..endpoints import PARTNERS, STAFF, endpoint
+from ..endpoints import STAFF, endpoint
 from ..schemas import MeSchema
 
 bp = Blueprint("identity", __name__)

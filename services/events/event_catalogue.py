@@ -6,8 +6,8 @@ from services.servicekit.errors import Conflict, Forbidden, InvalidInput, NotFou
 
 from . import access, integration_events as ie, repository as repo
 from .event_lifecycle import EventTransitionRefused, check_event_transition, first_and_last_day, session_problems
-from .fiscal_year import fiscal_year_of
-from .jsonable import jsonable
+from services.servicekit.fiscal_year import fiscal_year_of
+from services.servicekit.jsonable import jsonable
 from .text_search import event_search_text
 from .registration_lifecycle import STATUS_TYPES
 

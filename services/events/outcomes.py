@@ -8,9 +8,9 @@ from services.servicekit.errors import Conflict, Forbidden, InvalidInput, NotFou
 
 from . import access, integration_events as ie, repository as repo
 from .event_catalogue import check_trial_project, managed_event, managed_platform, readable_event
-from .fiscal_year import fiscal_year_of
+from services.servicekit.fiscal_year import fiscal_year_of
 from .handouts import distribution_problems, totals
-from .jsonable import jsonable
+from services.servicekit.jsonable import jsonable
 from .registration_desk import _move
 from .survey_results import SurveyProblem, kpi, normalise_questions, question_summary, response_rate
 from .vocabulary import ATTENDEE_CATEGORIES

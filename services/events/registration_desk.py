@@ -17,7 +17,7 @@ from services.servicekit.errors import Conflict, Forbidden, InvalidInput, NotFou
 from . import access, integration_events as ie, repository as repo
 from .event_catalogue import managed_event, readable_event
 from .event_lifecycle import registration_window_open
-from .jsonable import jsonable
+from services.servicekit.jsonable import jsonable
 from .personal_data import Sealed, minimal
 from .registration_lifecycle import (COUNTED_STATUSES, STATUS_TYPES, TRANSITIONS, NoPlace, TransitionRefused,
                                      check_transition, initial_status, offers_for_freed_places)

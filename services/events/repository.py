@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from psycopg.types.json import Jsonb
 
-from .jsonable import jsonable
-from .text_search import like_pattern
+from services.servicekit.jsonable import jsonable
+from services.servicekit.japanese_text import like_pattern
 from .registration_lifecycle import COUNTED_STATUSES
 
 EVENT_COLUMNS = ("type", "host_platform_id", "host_level", "area_code", "co_hosts", "contractor", "title",

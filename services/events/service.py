@@ -6,13 +6,13 @@ import logging
 import os
 from datetime import datetime, timezone
 
-from marshmallow import RAISE, ValidationError
+from services.servicekit.edge import load_input
 from services.servicekit.entrypoints import rpc
 from nameko.timer import timer
 
 from services.servicekit.caller import Caller
 from services.servicekit.database import Database
-from services.servicekit.errors import InvalidInput, Unauthorized, field_errors_from_marshmallow
+from services.servicekit.errors import Unauthorized
 from services.servicekit.ops_endpoints import OperationsEndpoints
 from services.servicekit.reliable_events import reliable_event_handler
 
@@ -29,11 +29,7 @@ def retention_days() -> int:
     return int(os.environ.get("EVENTS_PERSONAL_DATA_RETENTION_DAYS", "30"))
 
 
-def load(schema_cls, data, partial=False):
-    try:
-        return schema_cls(unknown=RAISE).load(data or {}, partial=partial)
-    except ValidationError as exc:
-        raise InvalidInput("the request has invalid fields", field_errors_from_marshmallow(exc.messages)) from None
+load = load_input  # the kit's edge loader
 
 
 def now():

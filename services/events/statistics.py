@@ -9,8 +9,8 @@ from services.servicekit.areas.scope import scope_contains
 from services.servicekit.errors import NotFound
 
 from . import access, repository as repo
-from .fiscal_year import fiscal_year_bounds, reiwa_label
-from .jsonable import jsonable
+from services.servicekit.fiscal_year import fiscal_year_bounds, short_label
+from services.servicekit.jsonable import jsonable
 from .survey_results import TEMPLATES, kpi, share
 from .trial_project_rules import achieved, attainment, budget_total
 
@@ -121,7 +121,7 @@ def statistics(uow, principal, scope_area: str, fiscal_year: int, now) -> dict:
                                         "attainment": attainment(k["target"], k["measured"], k["direction"])}
                                        for k in p["kpis"]]})
     start, end = fiscal_year_bounds(fiscal_year)
-    return jsonable({"scope_area": scope_area, "fiscal_year": fiscal_year, "fiscal_year_label": reiwa_label(fiscal_year),
+    return jsonable({"scope_area": scope_area, "fiscal_year": fiscal_year, "fiscal_year_label": short_label(fiscal_year),
                      "period": {"from": start, "to": end}, "as_of": now, "areas": areas, "totals": roll_up(areas)})
 
 

@@ -6,8 +6,8 @@ import uuid
 from services.servicekit.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from . import access, integration_events as ie, repository as repo
-from .fiscal_year import fiscal_year_of, reiwa_label
-from .jsonable import jsonable
+from services.servicekit.fiscal_year import fiscal_year_of, short_label
+from services.servicekit.jsonable import jsonable
 from .trial_project_rules import achieved, attainment, budget_total, verification_problems
 
 NOT_FOUND = "no such trial project in your scope"
@@ -45,7 +45,7 @@ def view(p) -> dict:
     out = {k: p[k] for k in ("id", "revision", "fiscal_year", "platform_id", "level", "area_code", "name",
                              "content", "kpi_text", "timing_text", "starts_on", "ends_on", "status",
                              "verification_text", "verified_on", "event_ids", "handout_ids")}
-    out["fiscal_year_label"] = reiwa_label(p["fiscal_year"])
+    out["fiscal_year_label"] = short_label(p["fiscal_year"])
     out["contractors"] = [{k: c[k] for k in ("name", "amount_yen", "note")} for c in p["contractors"]]
     out["budget_yen"] = budget_total(p["contractors"])
     out["kpis"] = [{**{k: kp[k] for k in ("code", "label", "unit", "direction", "target", "measured",

@@ -24,6 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.servicekit.japanese_text import fold
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -83,12 +84,8 @@ _SPACES = re.compile(r"[\s\u3000・･.\-]+")
 
 
 def normalise_text(value: str | None) -> str:
-    """NFKC, katakana folded to hiragana, spaces and separators removed, lower case."""
-    if not value:
-        return ""
-    text = unicodedata.normalize("NFKC", value)
-    text = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
-    return _SPACES.sub("", text).lower()
+    """The kit's Japanese folding (NFKC, katakana → hiragana, lower case, no spaces), separators removed too."""
+    return _SPACES.sub("", fold(value))
 
 
 def identity_basis(person: dict) -> str | None:

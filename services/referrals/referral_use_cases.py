@@ -9,11 +9,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from marshmallow import RAISE, ValidationError
 
 from services.servicekit.caller import STAFF_ROLES, Principal
+from services.servicekit.edge import load_input
+from services.servicekit.jsonable import jsonable
 from services.servicekit.errors import (BadRequest, Conflict, Forbidden, InvalidInput, NotFound,
-                                        PreconditionFailed, field_errors_from_marshmallow)
+                                        PreconditionFailed)
 from services.servicekit.areas.registry import default_registry
 
 from . import directory, integration_events as ev, referral_lifecycle as rl, repository as repo
@@ -40,18 +41,8 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-_SCHEMAS: dict = {}
 PERSON_SCHEMA = PersonSchema()
-
-
-def load(schema_cls, data, what="the request"):
-    schema = _SCHEMAS.get(schema_cls)
-    if schema is None:  # marshmallow schema instances are reusable; building one costs more than a load
-        schema = _SCHEMAS[schema_cls] = schema_cls(unknown=RAISE)
-    try:
-        return schema.load(data or {})
-    except ValidationError as exc:
-        raise InvalidInput(f"{what} has invalid fields", field_errors_from_marshmallow(exc.messages)) from None
+load = load_input  # the kit's edge loader (one way to load input everywhere)
 
 
 def _json_safe(value):
@@ -97,12 +88,7 @@ _VIEW_FIELDS = ("id", "revision", "status", "category", "urgency", "summary", "a
                 "requested_at", "accepted_at", "closed_at", "overdue_at", "modified_at", "personal_data_erased")
 
 
-def _jsonable(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
+_jsonable = jsonable
 
 
 def view(row, party: str | None, person: dict | None = None) -> dict:

@@ -1,5 +1,5 @@
 """Schemas at the edge of the referral_webhooks service (the gateway reuses them for validation and OpenAPI)."""
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 REFERRAL_EVENT_TYPES = ("referral.requested", "referral.accepted", "referral.rejected", "referral.in_progress",
                         "referral.on_hold", "referral.completed", "referral.failed", "referral.cancelled",

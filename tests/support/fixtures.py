@@ -11,7 +11,7 @@ import yaml
 from psycopg.rows import dict_row
 
 from services.servicekit import broker_topology, migrations, settings
-from tests.support.processes import REPO_ROOT, free_port, nameko_service, relay
+from tests.support.processes import free_port, nameko_service, relay
 
 PROBE_MIGRATIONS = Path(__file__).parent / "probe" / "migrations"
 
@@ -40,8 +40,9 @@ def connect(component: str):
     return psycopg.connect(settings.database_url(component), autocommit=True, row_factory=dict_row)
 
 
-@pytest.fixture(scope="session")
-def probe_databases(namespace):
+def provision_probe() -> None:
+    """Databases (kit tables + probe tables) and broker topology for the probe producer and consumer."""
+    broker_topology.ensure_vhost(settings.vhost())
     for component in ("probe", "probe_consumer"):
         migrations.ensure_database(component)
         plan = migrations.plan_for(component) + [(f"probe/{p.name}", p)
@@ -49,6 +50,11 @@ def probe_databases(namespace):
         migrations.apply_migrations(settings.database_url(component), component, plan=plan)
     from tests.support.probe.service import ProbeConsumer, ProbeProducer
     broker_topology.declare_topology(service_classes=[ProbeProducer, ProbeConsumer], delivery_limit=3)
+
+
+@pytest.fixture(scope="session")
+def probe_databases(namespace):
+    provision_probe()
     return namespace
 
 

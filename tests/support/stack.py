@@ -2,7 +2,6 @@
 namespace. Services that do not exist yet are skipped, so the stack grows with the project."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import requests

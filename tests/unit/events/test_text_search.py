@@ -1,4 +1,5 @@
-from services.events.text_search import event_search_text, fold, like_pattern
+from services.events.text_search import event_search_text
+from services.servicekit.japanese_text import fold, like_pattern
 
 
 def test_folding_for_japanese_search():

@@ -2,15 +2,15 @@ from datetime import date
 
 import pytest
 
-from services.events.fiscal_year import (fiscal_year_bounds, fiscal_year_of, month_index, parse_fiscal_year,
-                                         reiwa_label)
+from services.servicekit.fiscal_year import (fiscal_year_bounds, fiscal_year_of, month_index, parse_fiscal_year,
+                                         short_label)
 
 
 def test_march_31_2024_is_fy_r5_and_april_1_is_r6():
     assert fiscal_year_of(date(2024, 3, 31)) == 2023
-    assert reiwa_label(fiscal_year_of(date(2024, 3, 31))) == "R5"
+    assert short_label(fiscal_year_of(date(2024, 3, 31))) == "R5"
     assert fiscal_year_of(date(2024, 4, 1)) == 2024
-    assert reiwa_label(fiscal_year_of(date(2024, 4, 1))) == "R6"
+    assert short_label(fiscal_year_of(date(2024, 4, 1))) == "R6"
 
 
 def test_january_events_belong_to_the_previous_calendar_years_fiscal_year():
@@ -21,9 +21,9 @@ def test_january_events_belong_to_the_previous_calendar_years_fiscal_year():
 
 def test_bounds_and_labels():
     assert fiscal_year_bounds(2023) == (date(2023, 4, 1), date(2024, 3, 31))
-    assert reiwa_label(2019) == "R1"
+    assert short_label(2019) == "R1"
     with pytest.raises(ValueError):
-        reiwa_label(2018)
+        short_label(2018)
     assert parse_fiscal_year("R5") == parse_fiscal_year("令和5") == parse_fiscal_year("2023") == 2023
     with pytest.raises(ValueError):
         parse_fiscal_year("R0")
