@@ -42,7 +42,8 @@ def register_organization():
 
 @endpoint(bp, "/v1/organizations", summary="Search the organisation directory", audience=STAFF, tags=TAGS,
           query=OrganizationQuerySchema, response=OrganizationPageSchema, content_types=("application/json", NDJSON),
-          description="Filters combine with AND: `q` (Japanese free text, NFKC and katakana/hiragana folded, substring; "
+          description="Filters combine with AND: `q` (Japanese free text, NFKC and katakana/hiragana folded, "
+                      "substring; "
                       "every word must match), `taxonomy_term` (with descendants; repeated = any of), `activity_type`, "
                       "`service_area` (organisations serving the area or an area containing it), `platform_id`, "
                       "`membership_class`, `membership_status`, `legal_form`, `referral_capacity`, `published`, "

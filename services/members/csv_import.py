@@ -140,7 +140,8 @@ def import_csv(uow, principal: Principal, text: str, skip_invalid: bool = False,
                 keys.append("external:" + data["external_id"])
             for key in keys:
                 if key in seen_keys:
-                    row_errors.append({"pointer": "#/name", "detail": f"the same organisation as line {seen_keys[key]}"})
+                    row_errors.append({"pointer": "#/name",
+                                       "detail": f"the same organisation as line {seen_keys[key]}"})
                 else:
                     seen_keys[key] = line
             if not row_errors and not access.can_register_organization(principal, data["home_area_code"]):
@@ -180,7 +181,8 @@ def import_csv(uow, principal: Principal, text: str, skip_invalid: bool = False,
     if errors and not skip_invalid:
         raise Rejected(_rejected(errors, dry_run, len(rows)))
     report_rows.sort(key=lambda r: r["line"])
-    return {"rejected": False, "dry_run": dry_run, "rows_read": len(rows), **counts, "errors": sorted(errors, key=lambda e: e["line"]),
+    return {"rejected": False, "dry_run": dry_run, "rows_read": len(rows), **counts,
+            "errors": sorted(errors, key=lambda e: e["line"]),
             "rows": report_rows}
 
 

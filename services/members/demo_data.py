@@ -184,7 +184,8 @@ def seed(session: DatabaseSession) -> dict:
 
         koto_orgs = [ensure_org(uow, s) for s in KOTO]
         koto = ensure_pf(uow, "江東区孤独・孤立対策官民連携プラットフォーム", "municipality", "131083",
-                         [("initial", date(2023, 4, 1)), ("preparation", date(2023, 12, 1))],  # approx.: meetings from 2023-12
+                         # approx.: the core meetings began in 2023-12
+                         [("initial", date(2023, 4, 1)), ("preparation", date(2023, 12, 1))],
                          secretariat_organization_ids=[koto_orgs[0]["id"]], existing_bodies=["江東区助け合い活動連絡会"],
                          description="コアメンバーによる準備会的な位置づけ（3回開催）")
         for org in koto_orgs:
@@ -192,7 +193,8 @@ def seed(session: DatabaseSession) -> dict:
 
         shinagawa_orgs = [ensure_org(uow, s) for s in SHINAGAWA]
         shinagawa = ensure_pf(uow, "品川区孤独・孤立対策官民連携プラットフォーム", "municipality", "131091",
-                              [("initial", date(2023, 4, 1)), ("preparation", date(2024, 3, 5))],  # approx.: lecture date
+                              # approx.: the date of the lecture (2024-03-05)
+                              [("initial", date(2023, 4, 1)), ("preparation", date(2024, 3, 5))],
                               secretariat_organization_ids=[shinagawa_orgs[0]["id"]],
                               existing_bodies=["品川区地域福祉計画策定委員会", "重層的支援体制整備事業"])
         ensure_member(uow, shinagawa, shinagawa_orgs[0], "core", date(2024, 3, 5), "existing_council")

@@ -10,7 +10,7 @@ from services.servicekit.errors import Conflict, Forbidden, InvalidInput, NotFou
 
 from . import access, integration_events as events, repository
 from .membership_lifecycle import EVENT_OF_ACTION, LifecycleViolation, transition
-from .organizations import json_value
+from services.servicekit.jsonable import jsonable
 from .paging import page
 from .platforms import load_readable
 from .vocabulary import tier_of
@@ -24,11 +24,11 @@ def _invalid(exc: LifecycleViolation):
 
 def to_dict(m: dict, pf: dict, org_name: str | None, legal_form: str | None,
             history: list[dict] | None = None) -> dict:
-    out = {c: json_value(m[c]) for c in repository.M_COLUMNS if c not in ("created_at", "updated_at")}
+    out = {c: jsonable(m[c]) for c in repository.M_COLUMNS if c not in ("created_at", "updated_at")}
     out.update({"organization_name": org_name, "legal_form": legal_form, "platform_name": pf["name"],
                 "platform_area_code": pf["area_code"], "tier": tier_of(m["membership_class"])})
     if history is not None:
-        out["history"] = [{k: json_value(h[k]) for k in ("action", "from_status", "to_status", "membership_class",
+        out["history"] = [{k: jsonable(h[k]) for k in ("action", "from_status", "to_status", "membership_class",
                                                          "effective_on", "reason", "actor", "recorded_at")}
                           for h in history]
     return out
@@ -51,7 +51,9 @@ def _result(uow, m, pf) -> dict:
 def _start(uow, principal: Principal, pf: dict, action: str, data: dict) -> dict:
     organization_id = str(data["organization_id"])
     org = repository.get_organization(uow.conn, organization_id)
-    if org is None or not (access.can_read_organization(principal, org) or access.can_manage_memberships(principal, pf)):
+    visible = org is not None and (access.can_read_organization(principal, org)
+                                   or access.can_manage_memberships(principal, pf))
+    if not visible:
         raise NotFound("no such organisation")
     if not org["active"]:
         raise Conflict("a deactivated organisation cannot join a PF")

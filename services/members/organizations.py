@@ -3,11 +3,12 @@ deactivate, get, search and export. Called by service.py inside a unit of work."
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
 
 from services.servicekit import taxonomy
 from services.servicekit.caller import Principal
+from services.servicekit.jsonable import jsonable
 from services.servicekit.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 
 from . import access, integration_events as events, japanese_text, repository
@@ -49,21 +50,13 @@ def normalise_input(data: dict) -> dict:
     return out
 
 
-def json_value(value):
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
 def diff(current: dict, changes: dict) -> list[tuple[str, object, object]]:
     """(field, previous, replacement) for every field whose value really changes."""
     out = []
     for name, new in changes.items():
         old = current.get(name)
-        if json_value(old) != json_value(new):
-            out.append((name, json_value(old), json_value(new)))
+        if jsonable(old) != jsonable(new):
+            out.append((name, jsonable(old), jsonable(new)))
     return out
 
 
@@ -88,14 +81,14 @@ def term_refs(codes) -> list[dict]:
 
 def to_dict(org: dict, include_contacts: bool, memberships: list[dict] | None = None,
             metadata: list[dict] | None = None) -> dict:
-    out = {c: json_value(org[c]) for c in repository.ORG_COLUMNS if c not in ("taxonomy_codes", "contacts",
+    out = {c: jsonable(org[c]) for c in repository.ORG_COLUMNS if c not in ("taxonomy_codes", "contacts",
                                                                                "deactivated_at")}
     out["taxonomy_terms"] = term_refs(org["taxonomy_codes"])
     out["activity_types"] = list(org["activity_types"])
     out["service_area_codes"] = list(org["service_area_codes"])
     out["contacts"] = list(org["contacts"] or []) if include_contacts else []
     if memberships is not None:
-        out["memberships"] = [{k: json_value(v) for k, v in m.items() if k != "organization_id"} for m in memberships]
+        out["memberships"] = [{k: jsonable(v) for k, v in m.items() if k != "organization_id"} for m in memberships]
     if metadata is not None:
         out["metadata"] = [metadata_dict(m) for m in metadata]
     return out
@@ -124,7 +117,7 @@ def register(uow, principal: Principal, data: dict) -> dict:
     values.setdefault("activity_types", [])
     values.setdefault("contacts", [])
     org = repository.insert_organization(uow.conn, {"id": str(uuid.uuid4()), **values, "revision": 1})
-    created = [(name, None, json_value(org[name])) for name in EDITABLE
+    created = [(name, None, jsonable(org[name])) for name in EDITABLE
                if org.get(name) not in (None, "", [], {})]
     repository.insert_changes(uow.conn, str(org["id"]), 1, "create", created, principal.subject)
     uow.emit(events.ORGANIZATION_REGISTERED, event_payload(org), area=org["home_area_code"])

@@ -9,7 +9,7 @@ from services.servicekit.caller import Principal
 from services.servicekit.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed
 
 from . import access, integration_events as events, repository
-from .organizations import json_value
+from services.servicekit.jsonable import jsonable
 from .platform_rules import PlatformRuleViolation, change_phase, check_level_and_area, check_parent, is_subcommittee
 from .vocabulary import PHASES
 
@@ -19,7 +19,7 @@ def _invalid(exc: PlatformRuleViolation):
 
 
 def to_dict(pf: dict, parent_area: str | None = None, history: list[dict] | None = None) -> dict:
-    out = {c: json_value(pf[c]) for c in repository.PF_COLUMNS}
+    out = {c: jsonable(pf[c]) for c in repository.PF_COLUMNS}
     area = default_registry().find(pf["area_code"])
     out["area_name"] = area.name if area else pf["area_code"]
     out["secretariat_organization_ids"] = [str(o) for o in pf["secretariat_organization_ids"]]
@@ -28,7 +28,7 @@ def to_dict(pf: dict, parent_area: str | None = None, history: list[dict] | None
     out["subcommittee"] = is_subcommittee(pf["area_code"], parent_area)
     out["phase_label"] = PHASES[pf["phase"]]
     if history is not None:
-        out["phase_history"] = [{k: json_value(h[k]) for k in ("from_phase", "to_phase", "effective_on", "reason",
+        out["phase_history"] = [{k: jsonable(h[k]) for k in ("from_phase", "to_phase", "effective_on", "reason",
                                                                  "actor")} for h in history]
     return out
 
@@ -132,7 +132,7 @@ def update(uow, principal: Principal, platform_id: str, data: dict) -> dict:
         changes["parent_platform_id"] = parent_id
     if "existing_bodies" in changes:
         changes["existing_bodies"] = list(dict.fromkeys(changes["existing_bodies"]))
-    changed = {k: v for k, v in changes.items() if json_value(pf[k]) != json_value(v)
+    changed = {k: v for k, v in changes.items() if jsonable(pf[k]) != jsonable(v)
                and not (k == "secretariat_organization_ids" and [str(x) for x in pf[k]] == v)}
     if not changed:
         return get(uow, principal, platform_id)

@@ -27,7 +27,7 @@ def derived_search_columns(org: dict) -> dict:
 
 
 def natural_key(name: str, home_area_code: str) -> str:
-    return japanese_text.fold(name).replace(" ", "") + "|" + home_area_code
+    return japanese_text.fold(name) + "|" + home_area_code
 
 
 def _adapt(column: str, value):

@@ -319,7 +319,8 @@ class MembershipPageSchema(PageSchema):
 # ---- public HSDS API --------------------------------------------------------------------------------------
 class HsdsQuerySchema(Schema):
     search = fields.String(validate=validate.Length(max=200), metadata={"description": "free text, Japanese folded"})
-    taxonomy_term_id = fields.String(validate=_known_term, metadata={"description": "term id or code (descendants too)"})
+    taxonomy_term_id = fields.String(validate=_known_term,
+                                     metadata={"description": "term id or code (descendants too)"})
     area_code = AreaCode(metadata={"description": "Japan profile: services serving this area or one containing it"})
     modified_after = fields.AwareDateTime()
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))

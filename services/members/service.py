@@ -2,12 +2,13 @@
 one unit of work (state + outbox events commit together) and returns JSON-able dicts."""
 from services.servicekit import bootstrap  # noqa: F401  (first: psycopg's wait_select under eventlet)
 
-from marshmallow import RAISE, ValidationError
-from services.servicekit.entrypoints import rpc
+from datetime import date
 
 from services.servicekit.caller import Caller
 from services.servicekit.database import Database
-from services.servicekit.errors import InvalidInput, field_errors_from_marshmallow
+from services.servicekit.edge import load_input
+from services.servicekit.entrypoints import rpc
+from services.servicekit.errors import InvalidInput
 from services.servicekit.ops_endpoints import OperationsEndpoints
 
 from . import csv_import, hsds, memberships, organizations, platforms, schemas, statistics
@@ -15,13 +16,6 @@ from . import csv_import, hsds, memberships, organizations, platforms, schemas, 
 MEMBERSHIP_ACTIONS = {"approve": schemas.MembershipActionSchema, "reinstate": schemas.MembershipActionSchema,
                       "suspend": schemas.MembershipActionSchema, "withdraw": schemas.MembershipActionSchema,
                       "change_class": schemas.MembershipClassChangeSchema}
-
-
-def load(schema_cls, data, partial=False) -> dict:
-    try:
-        return schema_cls(unknown=RAISE).load(data or {}, partial=partial)
-    except ValidationError as exc:
-        raise InvalidInput("the request has invalid fields", field_errors_from_marshmallow(exc.messages)) from None
 
 
 class MembersService(OperationsEndpoints):
@@ -32,13 +26,13 @@ class MembersService(OperationsEndpoints):
     # ---- organisations ------------------------------------------------------------------------------------
     @rpc
     def register_organization(self, body):
-        data = load(schemas.OrganizationCreateSchema, body)
+        data = load_input(schemas.OrganizationCreateSchema, body)
         with self.db.unit_of_work() as uow:
             return organizations.register(uow, self.caller, data)
 
     @rpc
     def update_organization(self, organization_id, body):
-        data = load(schemas.OrganizationUpdateSchema, body)
+        data = load_input(schemas.OrganizationUpdateSchema, body)
         with self.db.unit_of_work() as uow:
             return organizations.update(uow, self.caller, organization_id, data)
 
@@ -54,20 +48,20 @@ class MembersService(OperationsEndpoints):
 
     @rpc
     def list_organizations(self, query):
-        q = load(schemas.OrganizationQuerySchema, query)
+        q = load_input(schemas.OrganizationQuerySchema, query)
         with self.db.unit_of_work() as uow:
             return organizations.search(uow, self.caller, q)
 
     @rpc
     def export_organizations(self, query, after=None, limit=500):
-        q = load(schemas.OrganizationQuerySchema, query)
+        q = load_input(schemas.OrganizationQuerySchema, query)
         with self.db.unit_of_work() as uow:
             return organizations.export(uow, self.caller, q, after, max(1, min(int(limit), 2000)))
 
     # ---- platforms ----------------------------------------------------------------------------------------
     @rpc
     def create_platform(self, body):
-        data = load(schemas.PlatformCreateSchema, body)
+        data = load_input(schemas.PlatformCreateSchema, body)
         with self.db.unit_of_work() as uow:
             return platforms.create(uow, self.caller, data)
 
@@ -78,19 +72,19 @@ class MembersService(OperationsEndpoints):
 
     @rpc
     def update_platform(self, platform_id, body):
-        data = load(schemas.PlatformUpdateSchema, body)
+        data = load_input(schemas.PlatformUpdateSchema, body)
         with self.db.unit_of_work() as uow:
             return platforms.update(uow, self.caller, platform_id, data)
 
     @rpc
     def change_platform_phase(self, platform_id, body):
-        data = load(schemas.PhaseChangeSchema, body)
+        data = load_input(schemas.PhaseChangeSchema, body)
         with self.db.unit_of_work() as uow:
             return platforms.set_phase(uow, self.caller, platform_id, data)
 
     @rpc
     def list_platforms(self, query=None):
-        q = load(schemas.PlatformQuerySchema, query)
+        q = load_input(schemas.PlatformQuerySchema, query)
         with self.db.unit_of_work() as uow:
             return platforms.list_(uow, self.caller, q)
 
@@ -102,13 +96,13 @@ class MembersService(OperationsEndpoints):
     # ---- memberships --------------------------------------------------------------------------------------
     @rpc
     def invite_member(self, platform_id, body):
-        data = load(schemas.MembershipInviteSchema, body)
+        data = load_input(schemas.MembershipInviteSchema, body)
         with self.db.unit_of_work() as uow:
             return memberships.invite(uow, self.caller, platform_id, data)
 
     @rpc
     def apply_for_membership(self, platform_id, body):
-        data = load(schemas.MembershipApplySchema, body)
+        data = load_input(schemas.MembershipApplySchema, body)
         with self.db.unit_of_work() as uow:
             return memberships.apply(uow, self.caller, platform_id, data)
 
@@ -116,7 +110,7 @@ class MembersService(OperationsEndpoints):
     def change_membership(self, membership_id, action, body=None):
         if action not in MEMBERSHIP_ACTIONS:
             raise InvalidInput("unknown membership action", [{"pointer": "#/action", "detail": "unknown action"}])
-        data = load(MEMBERSHIP_ACTIONS[action], body)
+        data = load_input(MEMBERSHIP_ACTIONS[action], body)
         with self.db.unit_of_work() as uow:
             return memberships.act(uow, self.caller, membership_id, action, data)
 
@@ -127,14 +121,14 @@ class MembersService(OperationsEndpoints):
 
     @rpc
     def list_platform_members(self, platform_id, query=None):
-        q = load(schemas.MembershipQuerySchema, query)
+        q = load_input(schemas.MembershipQuerySchema, query)
         with self.db.unit_of_work() as uow:
             return memberships.list_for_platform(uow, self.caller, platform_id, q)
 
     # ---- public HSDS 3.0 (no caller needed; published organisations only) -----------------------------------
     @rpc
     def hsds_organizations(self, query):
-        q = load(schemas.HsdsQuerySchema, query)
+        q = load_input(schemas.HsdsQuerySchema, query)
         with self.db.unit_of_work() as uow:
             return hsds.list_organizations(uow, q)
 
@@ -145,7 +139,7 @@ class MembersService(OperationsEndpoints):
 
     @rpc
     def hsds_services(self, query):
-        q = load(schemas.HsdsServiceQuerySchema, query)
+        q = load_input(schemas.HsdsServiceQuerySchema, query)
         with self.db.unit_of_work() as uow:
             return hsds.list_services(uow, q)
 
@@ -156,7 +150,7 @@ class MembersService(OperationsEndpoints):
 
     @rpc
     def hsds_export(self, kind, query, after=None, limit=500):
-        q = load(schemas.HsdsServiceQuerySchema if kind == "services" else schemas.HsdsQuerySchema, query)
+        q = load_input(schemas.HsdsServiceQuerySchema if kind == "services" else schemas.HsdsQuerySchema, query)
         with self.db.unit_of_work() as uow:
             return hsds.export(uow, "services" if kind == "services" else "organizations", q, after,
                                max(1, min(int(limit), 2000)))
@@ -168,7 +162,7 @@ class MembersService(OperationsEndpoints):
     # ---- bulk import --------------------------------------------------------------------------------------
     @rpc
     def import_organizations(self, csv_text, options=None):
-        opts = load(schemas.ImportQuerySchema, options)
+        opts = load_input(schemas.ImportQuerySchema, options)
         try:
             with self.db.unit_of_work() as uow:
                 return csv_import.import_csv(uow, self.caller, csv_text, opts["skip_invalid"], opts["dry_run"])
@@ -178,7 +172,7 @@ class MembersService(OperationsEndpoints):
     # ---- dashboards ---------------------------------------------------------------------------------------
     @rpc
     def statistics(self, scope_area, as_of=None):
-        from datetime import date
-        q = load(schemas.StatisticsQuerySchema, {"scope_area": scope_area, **({"as_of": as_of} if as_of else {})})
+        q = load_input(schemas.StatisticsQuerySchema, {"scope_area": scope_area, **({"as_of": as_of} if as_of else {})},
+                       what="the statistics query")
         with self.db.unit_of_work() as uow:
             return statistics.compute(uow, self.caller, q["scope_area"], q.get("as_of") or date.today())

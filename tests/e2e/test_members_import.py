@@ -7,7 +7,8 @@ import pytest
 from tests.e2e.members_world import ok, world
 
 pytestmark = pytest.mark.e2e
-HEADER = "name,name_kana,legal_form,home_area_code,service_area_codes,taxonomy_terms,activity_types,published,external_id\n"
+HEADER = ("name,name_kana,legal_form,home_area_code,service_area_codes,taxonomy_terms,activity_types,published,"
+          "external_id\n")
 
 
 def csv_post(session, stack, text, **params):

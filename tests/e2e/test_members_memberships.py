@@ -63,7 +63,8 @@ def test_duplicate_invitations_conflict_and_dates_cannot_go_back(stack):
     assert iburi.post(stack.url + f"/v1/platforms/{pf}/invitations",
                       json={"organization_id": org["id"]}).status_code == 409
     early = stack.session("organization", org=org["id"]).post(
-        stack.url + f"/v1/platforms/{pf}/applications", json={"organization_id": org["id"], "effective_on": "2024-05-01"})
+        stack.url + f"/v1/platforms/{pf}/applications",
+        json={"organization_id": org["id"], "effective_on": "2024-05-01"})
     assert early.status_code == 422
     assert ok(stack.session("admin").get(stack.url + f"/v1/memberships/{mid}"))["status"] == "invited"
 

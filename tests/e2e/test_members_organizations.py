@@ -165,7 +165,8 @@ def test_staff_register_only_in_their_area_and_duplicates_conflict(stack):
     assert elsewhere.status_code == 403
     bad = noboribetsu.post(stack.url + "/v1/organizations", json={"name": "x", "legal_form": "秘密結社",
                                                                    "home_area_code": "999999",
-                                                                   "service_area_codes": [], "taxonomy_terms": ["nope"]})
+                                                                   "service_area_codes": [],
+                                                                   "taxonomy_terms": ["nope"]})
     assert bad.status_code == 422
     pointers = {e["pointer"] for e in bad.json()["errors"]}
     assert {"#/legal_form", "#/home_area_code", "#/service_area_codes", "#/taxonomy_terms/0"} <= pointers

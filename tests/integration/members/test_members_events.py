@@ -50,9 +50,9 @@ def drain(queue, expected: int) -> list[dict]:
             message = queue.get(no_ack=True)
             if message is None:
                 break
-            received.append((message.delivery_info["routing_key"], parse_envelope(json.loads(message.body)
-                                                                                   if isinstance(message.body, (str, bytes))
-                                                                                   else message.body)))
+            body = message.body
+            body = json.loads(body) if isinstance(body, (str, bytes)) else body
+            received.append((message.delivery_info["routing_key"], parse_envelope(body)))
         return len(received) >= expected
     wait_until(take, timeout=20, message=f"{expected} events from members.events")
     return received
