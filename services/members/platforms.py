@@ -18,19 +18,39 @@ def _invalid(exc: PlatformRuleViolation):
     return InvalidInput("the PF breaks a rule", [{"pointer": f"#/{exc.field}", "detail": exc.message}])
 
 
-def to_dict(pf: dict, parent_area: str | None = None, history: list[dict] | None = None) -> dict:
+def to_dict(pf: dict, parent_area: str | None = None, history: list[dict] | None = None,
+            secretariat_orgs: dict[str, dict] | None = None) -> dict:
     out = {c: jsonable(pf[c]) for c in repository.PF_COLUMNS}
     area = default_registry().find(pf["area_code"])
     out["area_name"] = area.name if area else pf["area_code"]
     out["secretariat_organization_ids"] = [str(o) for o in pf["secretariat_organization_ids"]]
     out["existing_bodies"] = list(pf["existing_bodies"])
     out["joint_secretariat"] = len(out["secretariat_organization_ids"]) > 1
+    if secretariat_orgs is not None:
+        out["secretariat"] = [{"organization_id": i, "name": secretariat_orgs[i]["name"],
+                               "legal_form": secretariat_orgs[i]["legal_form"],
+                               "sector": sector_of(secretariat_orgs[i]["legal_form"])}
+                              for i in out["secretariat_organization_ids"] if i in secretariat_orgs]
+        out["joint_public_private"] = {s["sector"] for s in out["secretariat"]} == {"public", "private"}
     out["subcommittee"] = is_subcommittee(pf["area_code"], parent_area)
     out["phase_label"] = PHASES[pf["phase"]]
     if history is not None:
         out["phase_history"] = [{k: jsonable(h[k]) for k in ("from_phase", "to_phase", "effective_on", "reason",
                                                                  "actor")} for h in history]
     return out
+
+
+PUBLIC_LEGAL_FORMS = frozenset({"行政機関"})
+
+
+def sector_of(legal_form: str) -> str:
+    """public (a government body) or private (everyone else): a 共同事務局 has both."""
+    return "public" if legal_form in PUBLIC_LEGAL_FORMS else "private"
+
+
+def _secretariat_orgs(uow, rows) -> dict[str, dict]:
+    ids = sorted({str(o) for r in rows for o in r["secretariat_organization_ids"]})
+    return repository.get_organizations(uow.conn, ids)
 
 
 def _member_orgs(uow, principal, pf_id) -> frozenset:
@@ -98,12 +118,14 @@ def create(uow, principal: Principal, data: dict) -> dict:
         "two_tier": data.get("two_tier", True), "revision": 1})
     repository.insert_phase_history(uow.conn, str(pf["id"]), None, pf["phase"], phase_since, None, principal.subject)
     uow.emit(events.PLATFORM_CREATED, _event_payload(pf), area=pf["area_code"])
-    return to_dict(pf, parent_area, repository.phase_histories(uow.conn, [str(pf["id"])]).get(str(pf["id"]), []))
+    return to_dict(pf, parent_area, repository.phase_histories(uow.conn, [str(pf["id"])]).get(str(pf["id"]), []),
+                   _secretariat_orgs(uow, [pf]))
 
 
 def get(uow, principal: Principal, platform_id: str) -> dict:
     pf = load_readable(uow, principal, platform_id)
-    return to_dict(pf, _parent_area(uow, pf), repository.phase_histories(uow.conn, [platform_id]).get(platform_id, []))
+    return to_dict(pf, _parent_area(uow, pf), repository.phase_histories(uow.conn, [platform_id]).get(platform_id, []),
+                   _secretariat_orgs(uow, [pf]))
 
 
 def update(uow, principal: Principal, platform_id: str, data: dict) -> dict:
@@ -193,13 +215,14 @@ def list_(uow, principal: Principal, q: dict) -> dict:
     rows = visible_platforms(uow, principal, q.get("level"), q.get("phase"), q.get("area_code"))
     areas = {str(r["id"]): r["area_code"] for r in rows}
     histories = repository.phase_histories(uow.conn, list(areas))
+    secretariat = _secretariat_orgs(uow, rows)
     out = []
     for r in rows:
         parent = str(r["parent_platform_id"]) if r["parent_platform_id"] else None
         parent_area = areas.get(parent) if parent else None
         if parent and parent_area is None:
             parent_area = _parent_area(uow, r)
-        out.append(to_dict(r, parent_area, histories.get(str(r["id"]), [])))
+        out.append(to_dict(r, parent_area, histories.get(str(r["id"]), []), secretariat))
     return {"items": out}
 
 

@@ -228,6 +228,8 @@ class PlatformSchema(Schema):
     first_meeting_on = fields.String(allow_none=True)
     secretariat_organization_ids = fields.List(fields.String())
     joint_secretariat = fields.Boolean()
+    joint_public_private = fields.Boolean(metadata={"description": "the secretariat has public and private members"})
+    secretariat = fields.List(fields.Dict(), metadata={"description": "[{organization_id, name, legal_form, sector}]"})
     existing_bodies = fields.List(fields.String())
     two_tier = fields.Boolean()
     revision = fields.Integer()

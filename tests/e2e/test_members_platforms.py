@@ -81,6 +81,9 @@ def test_joint_secretariat_and_existing_bodies(stack):
         "secretariat_organization_ids": [w.orgs["noboribetsu_diner"]["id"], w.orgs["iburi_office"]["id"]],
         "existing_bodies": ["地域福祉推進市民会議", "重層的支援会議"]}))
     assert updated["joint_secretariat"] is True and updated["existing_bodies"] == ["地域福祉推進市民会議", "重層的支援会議"]
+    # 任意団体 (the diner) + 行政機関 (the bureau office): a joint public-private secretariat (共同事務局).
+    assert updated["joint_public_private"] is True
+    assert {s["sector"] for s in updated["secretariat"]} == {"public", "private"}
     unknown = noboribetsu.patch(stack.url + f"/v1/platforms/{pf['id']}", json={
         "secretariat_organization_ids": ["00000000-0000-0000-0000-000000000000"]})
     assert unknown.status_code == 422
