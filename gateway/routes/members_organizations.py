@@ -58,7 +58,8 @@ def list_organizations():
 
 @endpoint(bp, "/v1/organizations/<organization_id>", summary="Read an organisation", audience=STAFF, tags=TAGS,
           response=OrganizationSchema,
-          description="With its memberships you may see and, if you may edit it, its contacts and its change log "
+          description="With its memberships you may see and, if you may edit it, its people's contacts (shown only "
+                      "here, never in lists or exports) and its change log "
                       "(HSDS `metadata`). Outside your scope: 404.")
 def get_organization(organization_id):
     return services_client.call("members", "get_organization", organization_id)

@@ -34,6 +34,7 @@ Search index: `members_ngrams(search_text)` (SQL, see migrations/0001) is a GIN 
 text's unigrams and bigrams; it does not depend on the database's ctype (pg_trgm does) and serves one- and
 two-character queries. A text query narrows by the index, then checks the exact substring with LIKE.
 
-People's contacts (organization.contacts) are personal data: shown only to those who may edit the organisation,
-never published, never in events; the change log records that they changed, not their values.
+People's contacts (organization.contacts) are personal data: shown only by GET of one organisation to those who
+may edit it; never in lists, exports, the public API or events; the change log records that they changed, not their
+values.
 """

@@ -244,7 +244,8 @@ def directory_query(uow, principal: Principal, q: dict) -> repository.DirectoryQ
 def search(uow, principal: Principal, q: dict) -> dict:
     query = directory_query(uow, principal, q)
     rows, total = repository.search_organizations(uow.conn, query, q["page"], q["per_page"])
-    contents = [to_dict(r, include_contacts=access.can_edit_organization(principal, r)) for r in rows]
+    # People's contacts are shown one organisation at a time (GET) to those who may edit it, never in bulk.
+    contents = [to_dict(r, include_contacts=False) for r in rows]
     return page(contents, total, q["page"], q["per_page"])
 
 
@@ -252,6 +253,6 @@ def export(uow, principal: Principal, q: dict, after: list | None, limit: int) -
     query = directory_query(uow, principal, q)
     key = (datetime.fromisoformat(after[0]), after[1]) if after else None
     rows = repository.export_organizations(uow.conn, query, key, limit)
-    items = [to_dict(r, include_contacts=access.can_edit_organization(principal, r)) for r in rows]
+    items = [to_dict(r, include_contacts=False) for r in rows]
     next_after = [rows[-1]["updated_at"].isoformat(), str(rows[-1]["id"])] if len(rows) == limit else None
     return {"items": items, "next_after": next_after}

@@ -94,6 +94,11 @@ def test_ndjson_streams_every_match_and_modified_after_gives_increments(stack):
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/x-ndjson")
     lines = [json.loads(line) for line in r.text.splitlines()]
     assert len(lines) == search(stack)["total_items"] >= 6
+    # People's contacts never leave in bulk, not even to an admin (GET one organisation shows them to editors).
+    assert all(line["contacts"] == [] for line in lines)
+    assert all(o["contacts"] == [] for o in search(stack, per_page=500)["contents"])
+    diner = world(stack).orgs["noboribetsu_diner"]["id"]
+    assert ok(stack.session("admin").get(stack.url + f"/v1/organizations/{diner}"))["contacts"][0]["name"] == "山田花子"
     mark = datetime.now(timezone.utc).isoformat()
     target = world(stack).orgs["muroran_npo"]
     ok(stack.session("admin").patch(stack.url + f"/v1/organizations/{target['id']}",
