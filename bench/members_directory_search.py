@@ -19,8 +19,11 @@ import random
 import statistics
 import sys
 import time
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TSUNAGU_NAMESPACE", "tsunagu_bench_members")
+os.environ.pop("AMQP_URI", None)
 
 import psycopg  # noqa: E402
 
@@ -77,6 +80,7 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=200_000)
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--through-gateway", action="store_true")
+    parser.add_argument("--connections", type=int, default=4, help="concurrent HTTP connections (--through-gateway)")
     args = parser.parse_args(argv)
     prepare(args.n)
     rng = random.Random(11)
@@ -105,34 +109,34 @@ def main(argv=None):
     finally:
         pool.close()
     if args.through_gateway:
-        through_gateway(queries, args.n)
+        through_gateway(queries, args.n, args.connections)
     return 0
 
 
-def through_gateway(queries, n: int) -> None:
+def through_gateway(queries, n: int, connections: int) -> None:
     import tempfile
     from pathlib import Path
 
+    from bench.loadgen import run_load
     from services.servicekit.provision import provision
     from tests.support.stack import Stack
     provision()
     stack = Stack(Path(tempfile.mkdtemp(prefix="bench-keys-"))).start()
     try:
-        session = stack.session("prefecture", "01")
         url = stack.url + "/v1/organizations"
-        for raw in queries[:20]:
-            session.get(url, params=raw).raise_for_status()
-        latencies = []
-        started = time.perf_counter()
-        for raw in queries:
-            t = time.perf_counter()
-            response = session.get(url, params=raw)
-            latencies.append((time.perf_counter() - t) * 1000)
-            response.raise_for_status()
-        elapsed = time.perf_counter() - started
-        print(f"through the gateway (HTTP, prefecture staff): {len(queries)} searches over {n} organisations: "
-              f"{len(queries) / elapsed:.0f}/s, p50 {percentile(latencies, 50):.1f} ms, "
-              f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms")
+        token = stack.token("prefecture", "01")
+
+        def setup(session):
+            session.headers["Authorization"] = f"Bearer {token}"
+
+        def search(session, i):
+            return session.get(url, params=queries[i % len(queries)], timeout=30)
+        run_load("warm-up", search, concurrency=1, max_requests=20, session_setup=setup)
+        for concurrency in (1, connections):
+            result = run_load(f"through the gateway (HTTP, prefecture staff, {concurrency} connection(s), "
+                              f"{n} organisations)", search, concurrency=concurrency, seconds=60,
+                              max_requests=len(queries), session_setup=setup)
+            print(result.report())
     finally:
         stack.stop()
 
