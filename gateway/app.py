@@ -42,7 +42,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     install_problem_handlers(app)
     from .dashboard.page import bp as dashboard_page_bp
     from .openapi import bp as docs_bp
-    from .routes import (api_keys, areas, dashboard, events, events_programmes, identity, operations, referrals,
+    from .routes import (api_keys, areas, dashboard, events, events_programmes, identity, members_hsds,
+                         members_memberships, members_organizations, members_platforms, operations, referrals,
                          webhooks)
     blueprints = (
         operations.bp,
@@ -56,6 +57,10 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         events_programmes.bp,
         referrals.bp,
         webhooks.bp,
+        members_organizations.bp,
+        members_platforms.bp,
+        members_memberships.bp,
+        members_hsds.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
