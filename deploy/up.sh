@@ -7,7 +7,8 @@ export PYTHONPATH="$PWD"
 
 python -m gateway.dev_tokens keys >/dev/null
 python -m services.servicekit.provision
-for service in members events referrals; do
+# Members and events seed straight away; their events reach the other services once the relays run.
+for service in members events; do
   if [ -f "services/$service/demo_data.py" ]; then
     python -m "services.$service.demo_data"
   fi
@@ -43,4 +44,12 @@ cat <<BANNER
     Other roles: python -m gateway.dev_tokens issue --role bureau --area 01B04
 
 BANNER
-exec honcho start -f var/Procfile
+honcho start -f var/Procfile &
+supervisor=$!
+trap 'kill -INT $supervisor 2>/dev/null; wait $supervisor' INT TERM
+# Referral demo data needs the referrals service's copy of the directory, which arrives over RabbitMQ.
+if [ -f services/referrals/demo_data.py ]; then
+  python -m services.referrals.demo_data --wait 120 || echo "referral demo data not seeded (see above)"
+fi
+echo "  Ready: $URL (Ctrl-C stops everything)"
+wait $supervisor

@@ -3,22 +3,27 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from flask import copy_current_request_context, current_app
+from flask import current_app
 
 from .request_context import rpc_context
 
 
-def call(service: str, method: str, *args, **kwargs):
-    pool = current_app.extensions["tsunagu"].rpc_pool
-    with pool.cluster(rpc_context()) as cluster:
+def _call(pool, context: dict, service: str, method: str, *args, **kwargs):
+    with pool.cluster(context) as cluster:
         return getattr(getattr(cluster, service), method)(*args, **kwargs)
+
+
+def call(service: str, method: str, *args, **kwargs):
+    return _call(current_app.extensions["tsunagu"].rpc_pool, rpc_context(), service, method, *args, **kwargs)
 
 
 _parallel = ThreadPoolExecutor(max_workers=16, thread_name_prefix="rpc-fanout")
 
 
 def call_parallel(calls: dict[str, tuple]) -> dict:
-    """{name: (service, method, args, kwargs)} -> {name: result}, the calls running concurrently."""
-    futures = {name: _parallel.submit(copy_current_request_context(call), service, method, *args, **kwargs)
+    """{name: (service, method, args, kwargs)} -> {name: result}, the calls running concurrently.
+    The caller's context is taken here, in the request's thread (worker threads have no Flask `g`)."""
+    pool, context = current_app.extensions["tsunagu"].rpc_pool, rpc_context()
+    futures = {name: _parallel.submit(_call, pool, context, service, method, *args, **kwargs)
                for name, (service, method, args, kwargs) in calls.items()}
     return {name: future.result() for name, future in futures.items()}

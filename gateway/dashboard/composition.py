@@ -82,12 +82,13 @@ def compose(area_code: str, fiscal_year: int, members: dict, events: dict, refer
     members_table = Table("members_by_area", "会員数（地域別）", [Column("area", "地域"), Column("members", "会員数", "count"),
                           Column("steering", "幹事会員", "count"), Column("new", "今年度の新規", "count")],
                           drill_column="area_code", as_of=members.get("as_of"))
+    fy_months = {f"{y:04d}-{m:02d}" for y, m in [(fiscal_year, m) for m in range(4, 13)] + [(fiscal_year + 1, m) for m in range(1, 4)]}
     for code in row_codes + ([area_code] if area_code in member_rows and area.level != "municipality" else []):
         figures = member_rows.get(code, {})
         members_table.rows.append({"area_code": code if code != area_code else None, "area": names[code],
                                    "members": figures.get("members", 0),
                                    "steering": figures.get("by_class", {}).get("steering", 0),
-                                   "new": sum(figures.get("new_by_month", {}).values())})
+                                   "new": sum(v for m, v in figures.get("new_by_month", {}).items() if m in fy_months)})
     by_class = members.get("totals", {}).get("by_class", {})
     class_table = Table("members_by_class", "会員区分別", [Column("class", "区分"), Column("count", "会員数", "count")],
                         rows=[{"class": CLASS_LABELS.get(k, k), "count": v} for k, v in sorted(by_class.items())],

@@ -52,8 +52,10 @@ def _dashboard() -> dict:
     results = call_parallel({
         "members": ("members", "statistics", (area_code, end.isoformat()), {}),
         "events": ("events", "statistics", (area_code, fiscal_year), {}),
-        "referrals": ("referrals", "statistics", ({"scope": area_code, "period_start": start.isoformat(),
-                                                   "period_end": (end + timedelta(days=1)).isoformat()},), {}),
+        # Fiscal years turn at midnight Japan time.
+        "referrals": ("referrals", "statistics", ({"scope": area_code, "period_start": f"{start.isoformat()}T00:00:00+09:00",
+                                                   "period_end": f"{(end + timedelta(days=1)).isoformat()}T00:00:00+09:00"},),
+                      {}),
     })
     threshold = current_app.extensions["tsunagu"].settings.small_count_threshold
     return compose(area_code, fiscal_year, results["members"], results["events"], results["referrals"], threshold)
