@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from services.events.vocabulary import ATTENDEE_CATEGORIES, EVENT_TYPES
 from services.servicekit import taxonomy
 from services.servicekit.areas.registry import default_registry
 from services.servicekit.areas.scope import scope_contains
@@ -53,7 +54,9 @@ def compose(area_code: str, fiscal_year: int, members: dict, events: dict, refer
     rows = breakdown_areas(area_code)
     row_codes = [r.code for r in rows]
     own_label = f"{area.name}（全域）"
-    names = {r.code: r.name for r in rows} | {area_code: own_label}
+    names = {r.code: r.name for r in rows}
+    if area.level != "municipality":  # a municipality's own row is just itself
+        names[area_code] = own_label
     start, end = fiscal_year_bounds(fiscal_year)
     suppress_below_prefecture = area.level not in ("prefecture", "country")
 
@@ -116,12 +119,12 @@ def compose(area_code: str, fiscal_year: int, members: dict, events: dict, refer
                                   "attendance": figures.get("attendance", {}).get("total", 0),
                                   "respondents": figures.get("survey_respondents", 0)})
     type_table = Table("events_by_type", "種類別開催数", [Column("type", "種類"), Column("held", "開催数", "count")],
-                       rows=[{"type": k, "held": v} for k, v in
+                       rows=[{"type": EVENT_TYPES.get(k, k), "held": v} for k, v in
                              sorted(totals.get("events_held", {}).get("by_type", {}).items(), key=lambda kv: -kv[1])],
                        as_of=events.get("as_of"))
     attendance_table = Table("attendance_by_category", "参加者の属性", [Column("category", "属性"),
                              Column("people", "人数", "count")],
-                             rows=[{"category": k, "people": v} for k, v in
+                             rows=[{"category": ATTENDEE_CATEGORIES.get(k, k), "people": v} for k, v in
                                    sorted(totals.get("attendance", {}).get("by_category", {}).items(),
                                           key=lambda kv: -kv[1])], as_of=events.get("as_of"))
     kpi_table = Table("survey_kpis", "アンケートKPI（前年度比較）", [Column("question", "指標"),
@@ -132,12 +135,17 @@ def compose(area_code: str, fiscal_year: int, members: dict, events: dict, refer
                                "answered": kpi.get("answered", 0),
                                "previous": _percent((kpi.get("previous") or {}).get("rate"))})
     trial = totals.get("trial_projects", {})
-    trial_table = Table("trial_projects", "試行的事業", [Column("name", "事業名"), Column("budget", "予算（円）", "yen"),
-                        Column("kpis", "KPI達成", "text"), Column("status", "状況")], as_of=events.get("as_of"))
-    for project in trial.get("projects", []):
+    trial_table = Table("trial_projects", "試行的事業", [Column("name", "事業名"), Column("area", "実施主体"),
+                        Column("budget", "予算（円）", "yen"), Column("kpis", "KPI達成", "text"), Column("status", "状況")],
+                        as_of=events.get("as_of"))
+    registry_names = {code: (registry.find(code).name if registry.find(code) else code) for code in events.get("areas", {})}
+    projects = [(code, p) for code, figures in sorted(events.get("areas", {}).items())
+                for p in figures.get("trial_projects", {}).get("projects", [])]
+    for code, project in projects:
         measured = [k for k in project.get("kpis", []) if k.get("measured") is not None]
         reached = [k for k in measured if (k.get("attainment") or 0) >= 1]
-        trial_table.rows.append({"name": project["name"], "budget": project.get("budget_yen", 0),
+        trial_table.rows.append({"name": project["name"], "area": registry_names[code],
+                                 "budget": project.get("budget_yen", 0),
                                  "kpis": f"{len(reached)}/{len(project.get('kpis', []))}",
                                  "status": "成果検証済" if project.get("status") == "verified" else "実施中"})
     months = [f"{y:04d}-{m:02d}" for y, m in [(fiscal_year, m) for m in range(4, 13)] + [(fiscal_year + 1, m) for m in range(1, 4)]]

@@ -28,12 +28,10 @@ from . import event_catalogue, local_copies, outcomes, repository as repo, trial
 from .schemas import (AttendanceSchema, EventCreateSchema, HandoutCreateSchema, SurveySchema,
                       TrialProjectCreateSchema, TrialProjectVerifySchema)
 
+from services.servicekit.demo_ids import DEMO, demo_platform_id  # noqa: E402
+
 log = logging.getLogger(__name__)
-DEMO = "https://tsunagu.example.jp/demo"
-
-
-def platform_id(area_code: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{DEMO}/platform/{area_code}"))
+platform_id = demo_platform_id  # the PF ids the members demo creates
 
 
 def demo_id(kind: str, slug: str) -> str:

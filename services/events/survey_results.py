@@ -130,11 +130,12 @@ def kpi(template_code: str, counts: dict[str, int], answered: int) -> dict:
     """The template's KPI: respondents choosing a positive option / respondents who answered.
 
     For a multiple-choice question one person may tick several positive options, so the KPI there is
-    the largest positive option's share (a lower bound of "any positive") unless `none` is counted,
-    in which case it is 1 − share(none)."""
+    the largest positive option's share (a lower bound of "any positive") unless people were counted choosing
+    `none`, in which case it is 1 − share(none). (Stored counts list every option, so a zero `none` only means
+    nobody reported it, not that everyone ticked a positive option.)"""
     t = TEMPLATES[template_code]
     if t.kind == "multiple_choice":
-        if "none" in counts and t.code == "intention_to_act":
+        if counts.get("none", 0) > 0 and t.code == "intention_to_act":
             positive = answered - counts.get("none", 0)
         else:
             positive = max((counts.get(c, 0) for c in t.positive), default=0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.servicekit.demo_ids import demo_platform_id
 from services.servicekit import settings
 from services.servicekit.areas.registry import default_registry
 from services.servicekit.caller import Principal
@@ -117,7 +118,7 @@ def ensure_pf(uow, name, level, area, phases, **extra) -> dict:
             return {"id": str(row["id"]), "area_code": row["area_code"]}
     first_phase, first_date = phases[0]
     pf = platforms.create(uow, SEEDER, {"name": name, "level": level, "area_code": area, "phase": first_phase,
-                                        "phase_since": first_date, **extra})
+                                        "phase_since": first_date, **extra}, platform_id=demo_platform_id(area))
     for phase, since in phases[1:]:
         platforms.set_phase(uow, SEEDER, pf["id"], {"to_phase": phase, "effective_on": since})
     return pf

@@ -92,7 +92,8 @@ def _event_payload(pf: dict) -> dict:
             "secretariat_organization_ids": [str(o) for o in pf["secretariat_organization_ids"]]}
 
 
-def create(uow, principal: Principal, data: dict) -> dict:
+def create(uow, principal: Principal, data: dict, platform_id: str | None = None) -> dict:
+    """`platform_id` is for demo data only (stable ids other services' demos refer to); the API never passes it."""
     try:
         check_level_and_area(data["level"], data["area_code"])
     except PlatformRuleViolation as exc:
@@ -109,7 +110,7 @@ def create(uow, principal: Principal, data: dict) -> dict:
             raise _invalid(exc) from None
     phase_since = data.get("phase_since") or date.today()
     pf = repository.insert_platform(uow.conn, {
-        "id": str(uuid.uuid4()), "name": data["name"].strip(), "level": data["level"], "area_code": data["area_code"],
+        "id": platform_id or str(uuid.uuid4()), "name": data["name"].strip(), "level": data["level"], "area_code": data["area_code"],
         "parent_platform_id": str(data["parent_platform_id"]) if data.get("parent_platform_id") else None,
         "description": data.get("description", ""), "phase": data["phase"], "phase_since": phase_since,
         "first_meeting_on": data.get("first_meeting_on"),

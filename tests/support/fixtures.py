@@ -121,3 +121,36 @@ def stack(namespace, tmp_path_factory):
     started = Stack(tmp_path_factory.mktemp("dev-keys")).start()
     yield started
     started.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_stack(namespace, tmp_path_factory):
+    """A second whole stack in its own namespace (`<namespace>_demo`) loaded with the demo data exactly as
+    `make up` loads it, so figures can be checked against the demo sources without other tests' data."""
+    import subprocess
+    import sys
+
+    from services.servicekit.provision import provision
+    from tests.support.processes import REPO_ROOT
+    from tests.support.stack import Stack
+
+    saved = {k: os.environ.get(k) for k in ("TSUNAGU_NAMESPACE", "AMQP_URI")}
+    os.environ["TSUNAGU_NAMESPACE"] = f"{namespace}_demo"
+    os.environ.pop("AMQP_URI")
+    os.environ["AMQP_URI"] = settings.amqp_uri()
+    try:
+        for component in settings.SERVICES + ("gateway",):
+            _drop_database(settings.database_name(component))
+        broker_topology.delete_vhost(settings.vhost())
+        provision()
+        started = Stack(tmp_path_factory.mktemp("demo-keys")).start()
+        env = {**os.environ, **started.env, "PYTHONPATH": str(REPO_ROOT)}
+        for command in (["services.members.demo_data"], ["services.events.demo_data"],
+                        ["services.referrals.demo_data", "--wait", "120"]):
+            subprocess.run([sys.executable, "-m", *command], cwd=REPO_ROOT, env=env, check=True,
+                           capture_output=True, timeout=180)
+    finally:
+        for key, value in saved.items():
+            os.environ[key] = value
+    yield started
+    started.stop()

@@ -7,6 +7,12 @@
   const fmt = new Intl.NumberFormat("ja-JP");
   const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
   const show = (v) => (typeof v === "number" ? fmt.format(v) : esc(v ?? "—"));
+  // As-of times: dates stay dates; timestamps are shown in Japan time, to the minute.
+  const asOf = (v) => {
+    if (!v || /^\d{4}-\d{2}-\d{2}$/.test(v)) return esc(v || "");
+    const d = new Date(v);
+    return isNaN(d) ? esc(v) : esc(d.toLocaleString("ja-JP", {timeZone: "Asia/Tokyo", dateStyle: "medium", timeStyle: "short"}));
+  };
 
   function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
@@ -130,7 +136,7 @@
       '<div class="card" data-card="' + esc(c.id) + '"><div class="label">' + esc(c.label) + '</div><div class="value">' + show(c.value) +
       (c.unit ? "<small>" + esc(c.unit) + "</small>" : "") + '</div><div class="sub">' +
       (c.previous !== undefined && c.previous !== null ? "前年度 " + show(c.previous) + (c.unit || "") + "　" : "") +
-      (c.as_of ? "時点 " + esc(c.as_of) : "") + "</div></div>").join("");
+      (c.as_of ? "時点 " + asOf(c.as_of) : "") + "</div></div>").join("");
     barChart($("chart-monthly"), data.charts.monthly);
     funnelChart($("chart-funnel"), data.charts.funnel);
     comparisonChart($("chart-comparison"), data.charts.comparison, data.fiscal_year);
@@ -139,29 +145,32 @@
     document.querySelectorAll("button[data-download]").forEach((b) => b.onclick = () => download(b.dataset.download, b.dataset.format, data));
   }
 
-  function caption(chart) { return "<figcaption>" + esc(chart.title) + (chart.as_of ? ' <span class="asof">時点 ' + esc(chart.as_of) + "</span>" : "") + "</figcaption>"; }
+  function caption(chart) { return "<figcaption>" + esc(chart.title) + (chart.as_of ? ' <span class="asof">時点 ' + asOf(chart.as_of) + "</span>" : "") + "</figcaption>"; }
   const number = (v) => (typeof v === "number" ? v : 0);
 
+  // One panel per series, each on its own scale (event counts and member counts differ by orders of magnitude).
   function barChart(el, chart) {
-    const w = 560, h = 220, left = 36, bottom = 28, top = 10;
-    const months = chart.months, series = chart.series;
-    const max = Math.max(1, ...series.flatMap((s) => s.values.map(number)));
-    const slot = (w - left) / Math.max(1, months.length), colors = ["#2f7d6d", "#e39a3b", "#6b8fd6"];
+    const colors = ["#2f7d6d", "#e39a3b", "#6b8fd6"];
+    el.innerHTML = caption(chart) + chart.series.map((s, si) => panel(chart.months, s, colors[si % 3])).join("");
+  }
+
+  function panel(months, series, color) {
+    const w = 560, h = 120, left = 36, bottom = 22, top = 8;
+    const max = Math.max(1, ...series.values.map(number));
+    const slot = (w - left) / Math.max(1, months.length);
     let svg = "";
-    for (let i = 0; i <= 4; i++) {
-      const y = top + (h - top - bottom) * (1 - i / 4);
-      svg += '<line x1="' + left + '" x2="' + w + '" y1="' + y + '" y2="' + y + '" stroke="#eee"/><text x="' + (left - 4) + '" y="' + (y + 4) + '" font-size="10" text-anchor="end" fill="#777">' + Math.round(max * i / 4) + "</text>";
-    }
-    series.forEach((s, si) => {
-      const bw = (slot - 6) / series.length;
-      s.values.forEach((v, i) => {
-        const bh = (h - top - bottom) * number(v) / max, x = left + i * slot + 3 + si * bw;
-        svg += '<rect x="' + x + '" y="' + (h - bottom - bh) + '" width="' + Math.max(1, bw - 1) + '" height="' + bh + '" fill="' + colors[si % 3] + '"><title>' + esc(months[i] + " " + s.label + ": " + v) + "</title></rect>";
-      });
+    [0, 0.5, 1].forEach((f) => {
+      const y = top + (h - top - bottom) * (1 - f);
+      svg += '<line x1="' + left + '" x2="' + w + '" y1="' + y + '" y2="' + y + '" stroke="#eee"/><text x="' + (left - 4) + '" y="' + (y + 4) + '" font-size="10" text-anchor="end" fill="#777">' + Math.round(max * f) + "</text>";
     });
-    months.forEach((m, i) => { svg += '<text x="' + (left + i * slot + slot / 2) + '" y="' + (h - 10) + '" font-size="10" text-anchor="middle" fill="#555">' + esc(m.slice(5)) + "月</text>"; });
-    const legend = series.map((s, si) => '<tspan fill="' + colors[si % 3] + '">■</tspan> ' + esc(s.label)).join("　");
-    el.innerHTML = caption(chart) + '<svg viewBox="0 0 ' + w + " " + h + '" role="img" aria-label="' + esc(chart.title) + '">' + svg + "</svg><div class=\"asof\">" + legend + "</div>";
+    series.values.forEach((v, i) => {
+      const bh = (h - top - bottom) * number(v) / max, x = left + i * slot + 4;
+      svg += '<rect x="' + x + '" y="' + (h - bottom - bh) + '" width="' + Math.max(1, slot - 8) + '" height="' + bh + '" fill="' + color + '"><title>' + esc(months[i] + ": " + v) + "</title></rect>";
+      if (number(v)) svg += '<text x="' + (x + (slot - 8) / 2) + '" y="' + (h - bottom - bh - 3) + '" font-size="10" text-anchor="middle" fill="#333">' + show(v) + "</text>";
+    });
+    months.forEach((m, i) => { svg += '<text x="' + (left + i * slot + slot / 2) + '" y="' + (h - 6) + '" font-size="10" text-anchor="middle" fill="#555">' + Number(m.slice(5)) + "月</text>"; });
+    return '<div class="panel-label"><span style="color:' + color + '">■</span> ' + esc(series.label) + "</div>" +
+      '<svg viewBox="0 0 ' + w + " " + h + '" role="img" aria-label="' + esc(series.label) + '">' + svg + "</svg>";
   }
 
   function funnelChart(el, chart) {
@@ -198,7 +207,7 @@
       if (i === 0 && t.drill_column && r[t.drill_column]) cell = '<a href="?area=' + esc(r[t.drill_column]) + "&fy=" + fy + '" data-area="' + esc(r[t.drill_column]) + '">' + cell + "</a>";
       return '<td class="' + (c.kind === "text" || c.kind === "date" ? "" : "num") + '">' + cell + "</td>";
     }).join("") + "</tr>").join("");
-    return '<section class="table-block" data-table="' + esc(t.id) + '"><header><h2>' + esc(t.title) + (t.as_of ? ' <span class="asof">時点 ' + esc(t.as_of) + "</span>" : "") +
+    return '<section class="table-block" data-table="' + esc(t.id) + '"><header><h2>' + esc(t.title) + (t.as_of ? ' <span class="asof">時点 ' + asOf(t.as_of) + "</span>" : "") +
       '</h2><span class="downloads"><button data-download="' + esc(t.id) + '" data-format="csv">CSV</button><button data-download="' + esc(t.id) + '" data-format="xlsx">Excel</button></span></header>' +
       "<table><thead><tr>" + head + "</tr></thead><tbody>" + (body || '<tr><td colspan="' + t.columns.length + '">データなし</td></tr>') + "</tbody></table></section>";
   }

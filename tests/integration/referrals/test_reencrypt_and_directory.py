@@ -94,26 +94,37 @@ def test_directory_copy_applies_only_newer_revisions(referrals_db):
 
 
 def test_demo_seed_is_idempotent_and_waits_for_the_directory(referrals_db):
+    from collections import Counter
+
     from services.referrals import demo_data
     with connect("referrals") as conn:
         conn.execute("TRUNCATE directory_organizations, directory_memberships")
+        conn.execute("DELETE FROM referrals WHERE created_by = 'demo-seed'")
     assert "skipped" in demo_data.seed()
+    names = set(demo_data.SENDERS.values()) | set(demo_data.TARGETS.values())
     with connect("referrals") as conn:
-        for _ in range(2):
+        for name in sorted(names):
             org = str(uuid.uuid4())
-            directory.apply_organization(conn, {"organization_id": org, "revision": 1, "name": "demo", "active": True,
+            directory.apply_organization(conn, {"organization_id": org, "revision": 1, "name": name, "active": True,
                                                 "published": True, "taxonomy_codes": ["isolation"],
-                                                "service_area_codes": ["012301"], "home_area_code": "012301",
+                                                "service_area_codes": ["01"], "home_area_code": "011002",
                                                 "referral_capacity": "accepting"})
             directory.apply_membership(conn, {"membership_id": str(uuid.uuid4()), "revision": 1, "organization_id": org,
-                                              "platform_id": str(uuid.uuid4()), "platform_area_code": "012301",
+                                              "platform_id": str(uuid.uuid4()), "platform_area_code": "01",
                                               "membership_class": "member", "status": "active", "effective_on": None})
-    assert demo_data.seed() == "referrals demo data: 2 referral(s) created, 0 already present"
-    assert demo_data.seed() == "referrals demo data: 0 referral(s) created, 2 already present"
+    total = sum(count for *_, count, _pattern in demo_data.PLAN)
+    assert demo_data.seed() == f"referrals demo data: {total} referral(s) created, 0 already present"
+    assert demo_data.seed() == f"referrals demo data: 0 referral(s) created, {total} already present"
+    # The final states follow the plan's patterns (counted here from the plan, not from the service).
+    final = {"C": "completed", "A": "accepted", "P": "in-progress", "R": "rejected", "X": "cancelled", "W": "requested"}
+    expected = Counter(final[pattern[i % len(pattern)]] for *_, count, pattern in demo_data.PLAN for i in range(count))
     with connect("referrals") as conn:
-        assert conn.execute("SELECT count(*) AS n FROM referrals WHERE created_by = 'demo-seed'").fetchone()["n"] == 2
-        assert conn.execute("SELECT count(*) AS n FROM outbox WHERE event_type = 'referral.requested'"
-                            ).fetchone()["n"] >= 2
+        rows = conn.execute("SELECT status, count(*) AS n FROM referrals WHERE created_by = 'demo-seed' "
+                            "GROUP BY status").fetchall()
+        assert {r["status"]: r["n"] for r in rows} == dict(expected)
+        fy = conn.execute("SELECT min(created_at) AS a, max(created_at) AS b FROM referrals "
+                          "WHERE created_by = 'demo-seed'").fetchone()
+        assert fy["a"].isoformat() >= "2023-04-01" and fy["b"].isoformat() < "2024-04-01"
 
 
 def test_expired_idempotency_keys_are_pruned(referrals_db):

@@ -33,6 +33,14 @@ def test_counts_are_checked():
     assert kpi("intention_to_act", q["counts"], 47)["positive"] == 42
 
 
+def test_intention_without_a_none_count_is_the_largest_positive_share():
+    # 登別市 2024-02-16: 58% (29 of 50) want to act with the perspective; stored counts list every option as 0 else.
+    [q] = normalise_questions([{"template_code": "intention_to_act", "answered": 50,
+                                "counts": {"act_with_perspective": 29}}], 50)
+    assert q["counts"]["none"] == 0
+    assert kpi("intention_to_act", q["counts"], 50)["rate"] == 0.58
+
+
 def test_response_rate():
     assert response_rate(108, 342) == 0.3158
     assert response_rate(5, 0) is None
