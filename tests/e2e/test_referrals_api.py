@@ -429,18 +429,22 @@ def test_directory_applies_only_newer_revisions_and_refuses_paused_or_inactive_t
     envelope = publish_members_event("organization.updated", {**paused, "changed_fields": ["referral_capacity"]})
 
     def applied():
+        # processed_messages first: the handler commits it with the update, so the row read after it is current
+        # (read the other way round, a commit landing between the two reads returns the old row).
         with connect("referrals") as conn:
+            done = conn.execute("SELECT 1 FROM processed_messages WHERE event_id = %s "
+                                "AND consumer = 'referrals.on_organization_updated'", (envelope["event_id"],)).fetchone()
             row = conn.execute("SELECT revision, referral_capacity, name FROM directory_organizations "
                                "WHERE organization_id = %s", (org,)).fetchone()
-            done = conn.execute("SELECT 1 FROM processed_messages WHERE event_id = %s",
-                                (envelope["event_id"],)).fetchone()
         return done and row
     row = wait_until(applied, 20, 0.1, "the update to be applied")
     assert row["revision"] == revision + 1 and row["referral_capacity"] == "paused" and row["name"] == "札幌フードバンク"
     problem(post(net.partner("登別NPO"), stack.url, referral_body(target=org, category="food_bank")), 422)
     gone = publish_members_event("organization.deactivated", {"organization_id": org, "revision": revision + 2})
-    wait_until(lambda: connect("referrals").execute("SELECT 1 FROM processed_messages WHERE event_id = %s",
-                                                    (gone["event_id"],)).fetchone(), 20)
+    # The webhook dispatcher consumes this event type too: wait for the referrals service's own handler.
+    wait_until(lambda: connect("referrals").execute(
+        "SELECT 1 FROM processed_messages WHERE event_id = %s AND consumer = 'referrals.on_organization_deactivated'",
+        (gone["event_id"],)).fetchone(), 20)
     with connect("referrals") as conn:
         assert conn.execute("SELECT active FROM directory_organizations WHERE organization_id = %s",
                             (org,)).fetchone()["active"] is False
@@ -558,8 +562,9 @@ def test_the_sender_cannot_claim_its_own_pool_referral_and_inactive_senders_cann
         revision = conn.execute("SELECT revision FROM directory_organizations WHERE organization_id = %s",
                                 (gone,)).fetchone()["revision"]
     event = publish_members_event("organization.deactivated", {"organization_id": gone, "revision": revision + 1})
-    wait_until(lambda: connect("referrals").execute("SELECT 1 FROM processed_messages WHERE event_id = %s",
-                                                    (event["event_id"],)).fetchone(), 20)
+    wait_until(lambda: connect("referrals").execute(
+        "SELECT 1 FROM processed_messages WHERE event_id = %s AND consumer = 'referrals.on_organization_deactivated'",
+        (event["event_id"],)).fetchone(), 20)
     problem(post(s, stack.url, referral_body(target=net.ids["伊達ひきこもり支援"])), 403)
     # An API key for an organisation the directory has never heard of cannot send either.
     unknown = net.admin.post(stack.url + "/v1/admin/api-keys",
