@@ -1,62 +1,25 @@
-"""Helpers for the referrals tests: the members service's contract events published to the real broker (the
-members service is written elsewhere; DEVELOPERS.md is the contract), partner API keys, and a queue that
+"""Helpers for the referrals tests: the members service's contract events published to the real broker (built
+with the members service's own event types), partner API keys, and a queue that
 captures every event the referrals service publishes."""
 from __future__ import annotations
 
 import itertools
 import json
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import kombu
-from marshmallow import Schema, fields
 from nameko.events import get_event_exchange
 
 from services.servicekit import settings
-from services.servicekit.envelope import IntegrationEvent
+from services.members import integration_events as members_events
 
 _revisions = itertools.count(1)
 
 
-class OrganizationPayload(Schema):
-    organization_id = fields.UUID(required=True)
-    revision = fields.Integer(required=True)
-    name = fields.String(required=True)
-    name_kana = fields.String(required=True)
-    legal_form = fields.String(required=True)
-    taxonomy_codes = fields.List(fields.String(), required=True)
-    activity_types = fields.List(fields.String(), required=True)
-    service_area_codes = fields.List(fields.String(), required=True)
-    home_area_code = fields.String(required=True)
-    referral_capacity = fields.String(required=True)
-    published = fields.Boolean(required=True)
-    active = fields.Boolean(required=True)
-    changed_fields = fields.List(fields.String())
-
-
-class DeactivatedPayload(Schema):
-    organization_id = fields.UUID(required=True)
-    revision = fields.Integer(required=True)
-
-
-class MembershipPayload(Schema):
-    membership_id = fields.UUID(required=True)
-    revision = fields.Integer(required=True)
-    organization_id = fields.UUID(required=True)
-    platform_id = fields.UUID(required=True)
-    platform_area_code = fields.String(required=True)
-    membership_class = fields.String(required=True)
-    status = fields.String(required=True)
-    effective_on = fields.Date(required=True)
-
-
-EVENTS = {
-    "organization.registered": IntegrationEvent("organization.registered", 1, OrganizationPayload),
-    "organization.updated": IntegrationEvent("organization.updated", 1, OrganizationPayload),
-    "organization.deactivated": IntegrationEvent("organization.deactivated", 1, DeactivatedPayload),
-    **{f"membership.{k}": IntegrationEvent(f"membership.{k}", 1, MembershipPayload)
-       for k in ("invited", "applied", "activated", "class_changed", "suspended", "withdrawn")},
-}
+# The members service's own event types: publishing through them checks the payloads against the contract.
+EVENTS = {e.type: e for e in (members_events.ORGANIZATION_REGISTERED, members_events.ORGANIZATION_UPDATED,
+                              members_events.ORGANIZATION_DEACTIVATED, *members_events.MEMBERSHIP_EVENTS.values())}
 
 
 def publish_members_event(event_type: str, payload: dict, area: str | None = None) -> dict:
@@ -83,7 +46,7 @@ def register_member_organization(**kw) -> str:
     publish_members_event("membership.activated", {
         "membership_id": str(uuid.uuid4()), "revision": 1, "organization_id": org_id,
         "platform_id": str(uuid.uuid4()), "platform_area_code": payload["home_area_code"],
-        "membership_class": "member", "status": "active", "effective_on": date(2026, 4, 1)},
+        "membership_class": "member", "status": "active", "effective_on": "2026-04-01"},
         area=payload["home_area_code"])
     return org_id
 
