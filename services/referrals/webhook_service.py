@@ -6,6 +6,7 @@ calls the use cases in webhook_registrations / webhook_dispatch.
 from services.servicekit import bootstrap  # noqa: F401  (first: psycopg's green wait function)
 
 import logging
+import os
 
 import eventlet
 from marshmallow import RAISE, ValidationError
@@ -29,9 +30,9 @@ from .webhook_settings import WebhookSettings
 
 log = logging.getLogger(__name__)
 SETTINGS = WebhookSettings.from_environment()
-if not SETTINGS.secret_keys:
-    log.warning("WEBHOOK_SECRET_KEYS is not set: webhook signing secrets are stored unencrypted "
-                "(acceptable for local development only)")
+if not os.environ.get("WEBHOOK_SECRET_KEYS"):
+    log.warning("WEBHOOK_SECRET_KEYS is not set: webhook signing secrets are sealed with a development key in var/ "
+                "(configure real keys outside development)")
 REFERRAL_EVENTS = "referral.#"  # one topic-bound queue for every referral.* event type
 
 

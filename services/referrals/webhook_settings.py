@@ -27,6 +27,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from services.servicekit.dev_keys import dev_key
+
 from .webhook_secret_box import parse_keys
 
 ALLOW_NONE = ""
@@ -81,7 +83,8 @@ class WebhookSettings:
             dispatch_concurrency=_int("WEBHOOK_DISPATCH_CONCURRENCY", cls.dispatch_concurrency),
             lease_seconds=_float("WEBHOOK_LEASE_SECONDS", cls.lease_seconds),
             log_retention_days=_int("WEBHOOK_LOG_RETENTION_DAYS", cls.log_retention_days),
-            secret_keys=parse_keys(os.environ.get("WEBHOOK_SECRET_KEYS")),
+            # Without configured keys, a development key in var/ still seals secrets at rest (never plaintext).
+            secret_keys=parse_keys(os.environ.get("WEBHOOK_SECRET_KEYS")) or (("dev", dev_key("webhook-secrets")),),
             ca_bundle=os.environ.get("WEBHOOK_CA_BUNDLE") or None,
             max_endpoints_per_organization=_int("WEBHOOK_MAX_ENDPOINTS", cls.max_endpoints_per_organization),
         )

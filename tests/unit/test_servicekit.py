@@ -82,3 +82,22 @@ def test_client_errors_are_expected_on_every_rpc_so_they_are_not_logged_as_failu
     for method in (Service.bare, Service.called):
         entrypoint = next(iter(method.nameko_entrypoints))
         assert entrypoint.expected_exceptions == CLIENT_ERRORS
+
+
+def test_a_dev_key_is_created_once_private_and_shared(tmp_path):
+    from services.servicekit.dev_keys import dev_key
+    first = dev_key("thing", tmp_path)
+    assert len(first) == 32 and dev_key("thing", tmp_path) == first
+    assert oct((tmp_path / "thing.key").stat().st_mode & 0o777) == "0o600"
+    assert dev_key("other", tmp_path) != first
+
+
+def test_webhook_secrets_are_sealed_with_a_dev_key_when_none_is_configured(tmp_path, monkeypatch):
+    from services.referrals.webhook_secret_box import SecretBox
+    from services.referrals.webhook_settings import WebhookSettings
+    monkeypatch.delenv("WEBHOOK_SECRET_KEYS", raising=False)
+    monkeypatch.setenv("TSUNAGU_DEV_KEYS_DIR", str(tmp_path))
+    box = SecretBox(WebhookSettings.from_environment().secret_keys)
+    sealed = box.seal("whsec_abc", "endpoint-1")
+    assert box.encrypts and "whsec_abc" not in sealed
+    assert box.open(sealed, "endpoint-1") == "whsec_abc"
