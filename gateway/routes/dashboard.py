@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, g
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.servicekit.areas.registry import default_registry
 from services.servicekit.areas.scope import scope_contains
@@ -25,6 +25,17 @@ class DashboardQuery(Schema):
     area = fields.String(metadata={"description": "area code inside your scope (default: your own area)"})
     fy = fields.Integer(validate=validate.Range(min=2000, max=2100),
                         metadata={"description": "fiscal year (April–March), e.g. 2023 = 令和5年度"})
+    period_from = fields.Date(data_key="from", metadata={"description": "narrow referral figures to a period "
+                                                                          "inside the fiscal year (first day)"})
+    period_to = fields.Date(data_key="to", metadata={"description": "last day of that period"})
+
+    @validates_schema
+    def _period(self, data, **_):
+        start, end = data.get("period_from"), data.get("period_to")
+        if (start is None) != (end is None):
+            raise ValidationError("give both from and to, or neither", "from" if start is None else "to")
+        if start and end and start > end:
+            raise ValidationError("from must not be after to", "to")
 
 
 class DashboardSchema(Schema):
@@ -49,6 +60,11 @@ def _dashboard() -> dict:
         raise NotFound("no such area in your scope")
     fiscal_year = g.query.get("fy") or fiscal_year_now()
     start, end = fiscal_year_bounds(fiscal_year)
+    if g.query.get("period_from"):
+        # A period narrows referral counts and the members' as-of date; events are reported per fiscal year.
+        start, end = max(start, g.query["period_from"]), min(end, g.query["period_to"])
+        if start > end:
+            raise NotFound("that period lies outside the fiscal year")
     results = call_parallel({
         "members": ("members", "statistics", (area_code, end.isoformat()), {}),
         "events": ("events", "statistics", (area_code, fiscal_year), {}),
@@ -58,7 +74,9 @@ def _dashboard() -> dict:
                       {}),
     })
     threshold = current_app.extensions["tsunagu"].settings.small_count_threshold
-    return compose(area_code, fiscal_year, results["members"], results["events"], results["referrals"], threshold)
+    data = compose(area_code, fiscal_year, results["members"], results["events"], results["referrals"], threshold)
+    data["period"] = {"from": start.isoformat(), "to": end.isoformat()}
+    return data
 
 
 @endpoint(bp, "/v1/dashboard", summary="Dashboard for an area and fiscal year (no personal data)",

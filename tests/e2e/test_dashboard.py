@@ -140,3 +140,21 @@ def test_the_dashboard_carries_no_personal_data(demo_stack):
     text = demo_stack.session("prefecture", "01").get(demo_stack.url + "/v1/dashboard", params={"fy": FY}).text
     for _key, _area, _cat, _urg, _at, _letter, person in referrals_demo.plan():
         assert person["name"] not in text and person["name_kana"] not in text
+
+
+def test_a_period_narrows_the_referral_figures(demo_stack):
+    from datetime import timedelta, timezone
+    jst = timezone(timedelta(hours=9))
+    start, end = date(2023, 10, 1), date(2023, 12, 31)
+    data = dashboard(demo_stack, "prefecture", "01", fy=FY, **{"from": start.isoformat(), "to": end.isoformat()})
+    assert data["period"] == {"from": "2023-10-01", "to": "2023-12-31"}
+    expected = sum(1 for _k, area, _c, _u, at, _l, _p in referrals_demo.plan()
+                   if scope_contains("01", area) and start <= at.astimezone(jst).date() <= end)
+    steps = {s["label"]: s["value"] for s in data["charts"]["funnel"]["steps"]}
+    assert steps["依頼"] == expected
+    assert expected < sum(demo_referrals("01").values())  # the period really narrows it
+    bad = demo_stack.session("prefecture", "01").get(demo_stack.url + "/v1/dashboard",
+                                                     params={"fy": FY, "from": "2023-12-31", "to": "2023-10-01"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "#/to"
+    half = demo_stack.session("prefecture", "01").get(demo_stack.url + "/v1/dashboard", params={"from": "2023-10-01"})
+    assert half.status_code == 422
