@@ -21,7 +21,7 @@ up: install infra
 
 test: install infra
 	bash deploy/ensure_browser.sh
-	$(BIN)/pytest -p no:cacheprovider -W ignore::DeprecationWarning tests
+	$(BIN)/pytest -p no:cacheprovider -W ignore::DeprecationWarning tests/unit tests/integration tests/e2e
 
 unit: install
 	$(BIN)/pytest -p no:cacheprovider tests/unit

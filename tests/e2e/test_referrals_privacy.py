@@ -1,9 +1,6 @@
 """The privacy test: a full scenario through the gateway, then every event published, every log line, every
 metrics page, every error response and a pg_dump of the referrals database are searched for the person's name,
 reading, phone, e-mail and address. They may exist only as AES-GCM ciphertext."""
-import base64
-import os
-import secrets
 import subprocess
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -11,11 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-# Explicit keys from configuration (as in production) rather than the generated development key.
-os.environ.setdefault("REFERRALS_ENCRYPTION_KEYS", f"k2026:{base64.b64encode(secrets.token_bytes(32)).decode()}")
-os.environ.setdefault("REFERRALS_ACTIVE_KEY_ID", "k2026")
-os.environ.setdefault("REFERRALS_IDENTITY_HMAC_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
-
+# The stack's referrals service seals with explicit keys from configuration (tests/support/stack.py,
+# REFERRALS_TEST_ENV), as in production, rather than the generated development key.
 from services.servicekit import settings  # noqa: E402
 from tests.e2e.referrals_support import EventCapture, consent, referral_body, register_member_organization  # noqa: E402
 from tests.support.fixtures import connect  # noqa: E402

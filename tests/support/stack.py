@@ -26,6 +26,11 @@ WEBHOOK_TEST_ENV = {"WEBHOOKS_ALLOW_PRIVATE_TARGETS": "loopback", "WEBHOOK_RETRY
                     "WEBHOOK_RETRY_MAX_ATTEMPTS": "4", "WEBHOOK_DISPATCH_INTERVAL_SECONDS": "0.1",
                     "WEBHOOK_TIMEOUT_SECONDS": "2",
                     "WEBHOOK_SECRET_KEYS": "test1:dHN1bmFndS10ZXN0LXdlYmhvb2stc2VjcmV0LWtleSE"}
+# The referrals service under test seals personal data with explicitly configured keys, as in production (fixed
+# test-only keys: they protect nothing real).
+REFERRALS_TEST_ENV = {"REFERRALS_ENCRYPTION_KEYS":
+                      "k2026:9TB3efRPncW2eOaLDdhREkRM3o+6P6MUg0+EioiN45M=", "REFERRALS_ACTIVE_KEY_ID": "k2026",
+                      "REFERRALS_IDENTITY_HMAC_KEY": "u1yjAq9j1ohc6ZzMzLC4x1OIBlwbt/tTzq9HyxQfTe0="}
 
 
 def existing_services() -> list[str]:
@@ -38,7 +43,8 @@ class Stack:
         self.ports = {"gateway": free_port()}
         self.env = {"TSUNAGU_NAMESPACE": settings.namespace(), "AMQP_URI": settings.amqp_uri(),
                     "TSUNAGU_DEV_KEYS_DIR": str(keys_dir), "GATEWAY_BIND": f"127.0.0.1:{self.ports['gateway']}",
-                    "TSUNAGU_RPC_TIMEOUT": "20", **WEBHOOK_TEST_ENV, **(extra_env or {})}
+                    "TSUNAGU_RPC_TIMEOUT": "20", **WEBHOOK_TEST_ENV, **REFERRALS_TEST_ENV,
+                    **(extra_env or {})}
         self.private_key, public_key = dev_tokens.ensure_dev_keys(keys_dir)
         self.env["TSUNAGU_JWT_PUBLIC_KEY_FILES"] = str(public_key)
         self.processes: dict[str, Process] = {}
