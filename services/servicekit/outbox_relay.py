@@ -120,24 +120,23 @@ class OutboxRelay:
         self._connect_db()
         self._connect_broker()
         with self._db.transaction():
-            rows = self._db.execute(
-                "SELECT id, event_id, event_type, envelope, created_at FROM outbox WHERE published_at IS NULL "
-                "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED", (self.batch,)).fetchall()
+            # Mark and fetch in one statement; the mark only commits after the broker confirmed every message
+            # (a failure or crash before the commit leaves the rows unpublished, to be sent again).
+            rows = sorted(self._db.execute(
+                "UPDATE outbox SET published_at = now() WHERE id IN (SELECT id FROM outbox WHERE published_at IS NULL "
+                "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id, event_id, event_type, envelope, created_at",
+                (self.batch,)).fetchall(), key=lambda r: r["id"])
             for row in rows:
                 envelope = row["envelope"]
                 headers = {f"{HEADER_PREFIX}.correlation_id": envelope.get("correlation_id") or "",
                            "event_version": envelope["version"]}
                 self._kombu_producer.publish(
                     envelope, routing_key=row["event_type"], delivery_mode=2, mandatory=True,
-                    message_id=str(row["event_id"]), headers=headers,
-                    retry=False)
+                    message_id=str(row["event_id"]), headers=headers, retry=False)
                 self._next_tag += 1
                 self._unconfirmed.add(self._next_tag)
             self._await_confirms()
             failpoints.hit("relay.after_publish")
-            if rows:
-                self._db.execute("UPDATE outbox SET published_at = now() WHERE id = ANY(%s)",
-                                 ([r["id"] for r in rows],))
         now = datetime.now(timezone.utc)
         for row in rows:
             OUTBOX_PUBLISH_LATENCY.labels(self.producer).observe((now - row["created_at"]).total_seconds())
