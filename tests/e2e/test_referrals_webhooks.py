@@ -13,12 +13,12 @@ import uuid
 import kombu
 import pytest
 import requests
-from marshmallow import Schema, fields
 from nameko.events import get_event_exchange
 
 from services.referrals.webhook_signing import SignatureVerificationError, verify_signature
 from services.servicekit import settings
-from services.servicekit.envelope import IntegrationEvent
+from services.members import integration_events as members_events
+from services.referrals import integration_events as referral_events
 from tests.integration.referrals.webhook_receiver import Receiver
 from tests.support.fixtures import connect
 from tests.support.processes import wait_until
@@ -36,28 +36,17 @@ def receiver():
     r.close()
 
 
-# --- referral events as the referrals service publishes them (contract in DEVELOPERS.md) --------------------
-
-class ReferralChangedPayload(Schema):
-    referral_id = fields.UUID(required=True)
-    revision = fields.Integer(required=True)
-    status = fields.String(required=True)
-    category = fields.String(required=True)
-    urgency = fields.String(required=True)
-    sender_organization_id = fields.UUID(required=True)
-    target_organization_id = fields.UUID(required=True, allow_none=True)
-    pool = fields.Dict(required=True, allow_none=True)
-    area_code = fields.String(required=True)
-    interested_organization_ids = fields.List(fields.UUID(), required=True)
-
+# --- referral events, built with the referrals service's own event types -----------------------------------
 
 def referral_event(event_type: str, sender: str, target: str | None, interested: list[str], **payload) -> dict:
-    status = event_type.split(".", 1)[1].replace("_", "-")
+    # The referral's state at that moment, as the producer sends it (overdue and forwarded ones are still
+    # requested; a claimed pool referral is accepted).
+    kind = event_type.split(".", 1)[1]
+    status = {"overdue": "requested", "forwarded": "requested", "claimed": "accepted"}.get(kind, kind.replace("_", "-"))
     body = {"referral_id": str(uuid.uuid4()), "revision": 1, "status": status, "category": "social_connection",
             "urgency": "routine", "sender_organization_id": sender, "target_organization_id": target,
             "pool": None, "area_code": "012301", "interested_organization_ids": interested, **payload}
-    return IntegrationEvent(event_type, 1, ReferralChangedPayload).envelope(body, producer="referrals",
-                                                                            area="012301")
+    return referral_events.BY_TYPE[event_type].envelope(body, producer="referrals", area="012301")
 
 
 def publish(*envelopes: dict) -> None:
@@ -439,18 +428,13 @@ def test_events_published_while_the_dispatcher_is_down_are_delivered_after_it_re
                message="both events delivered after the restart")
 
 
-class OrganizationDeactivatedPayload(Schema):
-    organization_id = fields.UUID(required=True)
-    revision = fields.Integer(required=True)
-
-
 def test_a_deactivated_organisation_is_notified_of_nothing_more(stack, receiver):
     gone, other = org(), org()
     session = partner(stack, gone)
     endpoint = register(stack, session, receiver.url("/deactivated"))
     still = register(stack, partner(stack, other), receiver.url("/still-active"))
-    deactivated = IntegrationEvent("organization.deactivated", 1, OrganizationDeactivatedPayload).envelope(
-        {"organization_id": gone, "revision": 7}, producer="members", area="012301")
+    deactivated = members_events.ORGANIZATION_DEACTIVATED.envelope({"organization_id": gone, "revision": 7},
+                                                                   producer="members", area="012301")
     with kombu.Connection(settings.amqp_uri(), transport_options={"confirm_publish": True}) as conn:
         conn.Producer(serializer="json").publish(deactivated, exchange=get_event_exchange("members", {}),
                                                  routing_key="organization.deactivated", delivery_mode=2)
