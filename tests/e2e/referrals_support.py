@@ -12,22 +12,13 @@ import kombu
 from nameko.events import get_event_exchange
 
 from services.servicekit import settings
-from services.members import integration_events as members_events
+from tests.support.contract_events import publish_event
 
 _revisions = itertools.count(1)
 
 
-# The members service's own event types: publishing through them checks the payloads against the contract.
-EVENTS = {e.type: e for e in (members_events.ORGANIZATION_REGISTERED, members_events.ORGANIZATION_UPDATED,
-                              members_events.ORGANIZATION_DEACTIVATED, *members_events.MEMBERSHIP_EVENTS.values())}
-
-
 def publish_members_event(event_type: str, payload: dict, area: str | None = None) -> dict:
-    envelope = EVENTS[event_type].envelope(payload, producer="members", area=area)
-    with kombu.Connection(settings.amqp_uri(), transport_options={"confirm_publish": True}) as conn:
-        producer = kombu.Producer(conn.channel(), exchange=get_event_exchange("members", {}), serializer="json")
-        producer.publish(envelope, routing_key=event_type, delivery_mode=2, message_id=envelope["event_id"])
-    return envelope
+    return publish_event("members", event_type, payload, area)
 
 
 def organization_payload(org_id: str, *, name="団体", home="012301", areas=("012301",), fields_=("isolation",),

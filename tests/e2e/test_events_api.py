@@ -9,14 +9,10 @@ import io
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import kombu
+from tests.support.contract_events import publish_event
 import pytest
 import requests
-from marshmallow import Schema, fields
-from nameko.events import get_event_exchange
 
-from services.servicekit import settings
-from services.servicekit.envelope import IntegrationEvent
 from tests.support.fixtures import connect
 from tests.support.processes import wait_until
 
@@ -28,12 +24,7 @@ MEMBER_ORG, OTHER_ORG = str(uuid.uuid4()), str(uuid.uuid4())
 
 
 def publish(event_type, payload, area):
-    schema = Schema.from_dict({k: fields.Raw(allow_none=True) for k in payload})
-    envelope = IntegrationEvent(event_type, 1, schema).envelope(payload, producer="members", area=area)
-    exchange = get_event_exchange("members", {})
-    with kombu.Connection(settings.amqp_uri()) as conn:
-        kombu.Producer(conn.channel(), exchange=exchange, serializer="json").publish(
-            envelope, routing_key=event_type, delivery_mode=2, declare=[exchange])
+    return publish_event("members", event_type, payload, area)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
+from tests.support.contract_events import publish_event
 import kombu
 import psycopg
 import pytest
@@ -15,7 +16,6 @@ from psycopg.rows import dict_row
 from services.events.integration_events import MEMBERS_SOURCE
 from services.servicekit import broker_topology, migrations, settings
 from services.servicekit.caller import PRINCIPAL_CONTEXT_KEY, REQUEST_ID_CONTEXT_KEY, Principal
-from services.servicekit.envelope import IntegrationEvent
 from tests.support.processes import REPO_ROOT, free_port, nameko_service, relay, wait_until
 
 pytestmark = pytest.mark.integration
@@ -46,15 +46,7 @@ def db():
 
 
 def publish(event_type: str, payload: dict, area: str | None, event_id: str | None = None):
-    from marshmallow import Schema, fields
-    schema = Schema.from_dict({k: fields.Raw(allow_none=True) for k in payload})
-    envelope = IntegrationEvent(event_type, 1, schema).envelope(payload, producer="members", area=area)
-    if event_id:
-        envelope["event_id"] = event_id
-    with kombu.Connection(settings.amqp_uri()) as conn:
-        producer = kombu.Producer(conn.channel(), exchange=get_event_exchange(MEMBERS_SOURCE, {}), serializer="json")
-        producer.publish(envelope, routing_key=event_type, delivery_mode=2, declare=[get_event_exchange(MEMBERS_SOURCE, {})])
-    return envelope
+    return publish_event(MEMBERS_SOURCE, event_type, payload, area, event_id)
 
 
 def platform_row(platform_id):
