@@ -1,17 +1,16 @@
 """The public, unauthenticated, read-only HSDS 3.0 API over the published organisation directory (Japan
 profile). Open to anyone, with `Access-Control-Allow-Origin: *`, as Open Referral publishers are expected to be."""
-import json
 
-from flask import Blueprint, Response, g, request, stream_with_context
+from flask import Blueprint, g, request
 
 from services.members.schemas import HsdsPageSchema, HsdsQuerySchema, HsdsRootSchema, HsdsServiceQuerySchema
 
 from .. import services_client
 from ..endpoints import PUBLIC, endpoint
+from ..ndjson import NDJSON, ndjson_pages
 
 bp = Blueprint("members_hsds", __name__)
 TAGS = ["hsds"]
-NDJSON = "application/x-ndjson"
 
 
 @bp.after_request
@@ -22,17 +21,7 @@ def _open_to_everyone(response):
 
 def _stream(kind: str):
     query = {k: v for k, v in g.query_args.items() if k not in ("format", "page", "per_page")}
-
-    def generate():
-        after = None
-        while True:
-            batch = services_client.call("members", "hsds_export", kind, query, after, 500)
-            for item in batch["items"]:
-                yield json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n"
-            after = batch["next_after"]
-            if after is None:
-                return
-    return Response(stream_with_context(generate()), mimetype=NDJSON)
+    return ndjson_pages("members", "hsds_export", kind, query)
 
 
 @endpoint(bp, "/hsds/", summary="HSDS API root: version and profile", audience=PUBLIC, tags=TAGS,

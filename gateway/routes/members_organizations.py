@@ -1,7 +1,6 @@
 """The organisation directory (members service): register, update, deactivate, read, search and stream."""
-import json
 
-from flask import Blueprint, Response, g, request, stream_with_context
+from flask import Blueprint, g, request
 
 from services.members.csv_import import decode
 from services.members.schemas import (ImportQuerySchema, ImportReportSchema, OrganizationCreateSchema,
@@ -11,25 +10,12 @@ from services.servicekit.errors import BadRequest
 
 from .. import services_client
 from ..endpoints import STAFF, endpoint
+from ..ndjson import NDJSON, ndjson_pages
 from ..problems import problem
 
 bp = Blueprint("members_organizations", __name__)
 TAGS = ["organizations"]
-NDJSON = "application/x-ndjson"
 
-
-def ndjson_stream(method: str, query: dict):
-    """Every matching record, one JSON document per line, fetched from the service in keyset pages."""
-    def generate():
-        after = None
-        while True:
-            batch = services_client.call("members", method, query, after, 500)
-            for item in batch["items"]:
-                yield json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n"
-            after = batch["next_after"]
-            if after is None:
-                return
-    return Response(stream_with_context(generate()), mimetype=NDJSON)
 
 
 @endpoint(bp, "/v1/organizations", "POST", summary="Register an organisation", audience=STAFF, tags=TAGS,
@@ -52,7 +38,7 @@ def register_organization():
 def list_organizations():
     if g.query.get("format") == "ndjson":
         args = {k: v for k, v in g.query_args.items() if k not in ("format", "page", "per_page")}
-        return ndjson_stream("export_organizations", args)
+        return ndjson_pages("members", "export_organizations", args)
     return services_client.call("members", "list_organizations", g.query_args)
 
 

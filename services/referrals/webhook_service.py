@@ -9,13 +9,12 @@ import logging
 import os
 
 import eventlet
-from marshmallow import RAISE, ValidationError
+from services.servicekit.edge import load_input
 from services.servicekit.entrypoints import rpc
 from nameko.timer import timer
 
 from services.servicekit.caller import Caller
 from services.servicekit.database import Database
-from services.servicekit.errors import InvalidInput, field_errors_from_marshmallow
 from services.servicekit.ops_endpoints import OperationsEndpoints
 from services.servicekit.reliable_events import reliable_event_handler
 
@@ -36,11 +35,7 @@ if not os.environ.get("WEBHOOK_SECRET_KEYS"):
 REFERRAL_EVENTS = "referral.#"  # one topic-bound queue for every referral.* event type
 
 
-def _load(schema_cls, data):
-    try:
-        return schema_cls(unknown=RAISE).load(data or {})
-    except ValidationError as exc:
-        raise InvalidInput("the request has invalid fields", field_errors_from_marshmallow(exc.messages)) from None
+_load = load_input  # the kit's edge loader
 
 
 class ReferralWebhooksService(OperationsEndpoints):
