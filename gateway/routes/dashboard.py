@@ -70,7 +70,8 @@ def _dashboard() -> dict:
         "events": ("events", "statistics", (area_code, fiscal_year), {}),
         # Fiscal years turn at midnight Japan time.
         "referrals": ("referrals", "statistics", ({"scope": area_code, "period_start": f"{start.isoformat()}T00:00:00+09:00",
-                                                   "period_end": f"{(end + timedelta(days=1)).isoformat()}T00:00:00+09:00"},),
+                                                   "period_end": f"{(end + timedelta(days=1)).isoformat()}T00:00:00+09:00",
+                                                   "unique_persons": False},),
                       {}),
     })
     threshold = current_app.extensions["tsunagu"].settings.small_count_threshold

@@ -193,6 +193,8 @@ class StatisticsQuery(Schema):
     scope = fields.String(required=True, validate=_area)
     period_start = fields.AwareDateTime(required=True)
     period_end = fields.AwareDateTime(required=True)
+    unique_persons = fields.Boolean(load_default=True, metadata={
+        "description": "count distinct persons (not pre-aggregated: costly for a whole prefecture)"})
 
     @validates_schema
     def _ordered(self, data, **_):
@@ -207,10 +209,11 @@ class StatisticsSchema(Schema):
     as_of = fields.DateTime()
     by_area = fields.Dict(metadata={"description": "area code -> {by_status, by_category, total, overdue_backlog}"})
     totals = fields.Dict()
-    time_to_accept_seconds = fields.Dict(metadata={"description": "{median, p90, n}"})
+    time_to_accept_seconds = fields.Dict(metadata={
+        "description": "{median, p90, n, method}: method 'exact', or 'histogram' (within 1 %) for large scopes"})
     time_to_close_seconds = fields.Dict(metadata={"description": "{median, p90, n}"})
     overdue_backlog = fields.Integer()
-    unique_persons = fields.Integer()
+    unique_persons = fields.Integer(allow_none=True, metadata={"description": "null when not asked for"})
     tree = fields.Dict(metadata={"description": "prefecture → bureau → municipality roll-up of the counts"})
 
 

@@ -23,6 +23,7 @@ log = logging.getLogger("referrals")
 
 OVERDUE_CHECK_SECONDS = float(os.environ.get("REFERRALS_OVERDUE_CHECK_SECONDS", "60"))
 RETENTION_CHECK_SECONDS = float(os.environ.get("REFERRALS_RETENTION_CHECK_SECONDS", "3600"))
+STATISTICS_FOLD_SECONDS = float(os.environ.get("REFERRALS_STATISTICS_FOLD_SECONDS", "2"))
 
 
 class Settings:
@@ -30,6 +31,8 @@ class Settings:
         self.accept_within = parse_accept_within(os.environ.get("REFERRALS_ACCEPT_WITHIN"))
         self.retention_days = float(os.environ.get("REFERRALS_RETENTION_DAYS", "365"))
         self.idempotency_key_days = float(os.environ.get("REFERRALS_IDEMPOTENCY_KEY_DAYS", "7"))
+        # Up to this many referrals in a scope and period, medians and p90s are computed exactly.
+        self.statistics_exact_limit = int(os.environ.get("REFERRALS_STATISTICS_EXACT_LIMIT", "20000"))
 
 
 class Keys(DependencyProvider):
@@ -105,7 +108,7 @@ class ReferralsService(OperationsEndpoints):
 
     @rpc
     def statistics(self, query):
-        return self._run(stats.statistics, query)
+        return self._run(stats.statistics, query, self.settings.statistics_exact_limit)
 
     # --- timers ------------------------------------------------------------------------------------------------
     @timer(interval=OVERDUE_CHECK_SECONDS)
@@ -122,6 +125,10 @@ class ReferralsService(OperationsEndpoints):
         pruned = self._run(uc.prune_idempotency_keys, self.settings.idempotency_key_days, principal=SYSTEM)
         if pruned:
             log.info("pruned %d expired idempotency key(s)", pruned)
+
+    @timer(interval=STATISTICS_FOLD_SECONDS)
+    def fold_statistics(self):
+        self._run(stats.fold, principal=SYSTEM)
 
     # --- the directory copy, from the members service's events ------------------------------------------------
     def _directory(self, event, apply):

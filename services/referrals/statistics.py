@@ -3,29 +3,89 @@
 For referrals created in [period_start, period_end) whose area lies in the scope: counts by state and category
 per municipality, time to accept and time to close (median, p90), unique persons (distinct keyed identity
 hashes), and — as of now — the overdue backlog. `rollup` builds the prefecture → bureau → municipality tree.
+
+Whole Japan-time months come from pre-aggregated counts and duration histograms (migration 0003, folded from
+trigger-written deltas by `fold`), the partial months at a period's edges from the referrals themselves. Medians
+and p90s are exact (computed from the referrals) while the scope and period hold at most `exact_limit` referrals;
+above that they are read from the histograms, within 1 % (duration_histogram.py).
 """
 from __future__ import annotations
 
-from services.servicekit.areas.registry import default_registry
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from services.servicekit.areas.registry import ROOT_CODE, default_registry
 from services.servicekit.caller import STAFF_ROLES
 from services.servicekit.errors import Forbidden, NotFound
 
+from . import duration_histogram, statistics_repository as repo
 from .schemas import StatisticsQuery
 
-
-def _timing(conn, codes, start, end, column) -> dict:
-    row = conn.execute(
-        f"""SELECT count(*) AS n,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM {column} - requested_at)) AS median,
-                   percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM {column} - requested_at)) AS p90
-            FROM referrals WHERE area_code = ANY(%s) AND created_at >= %s AND created_at < %s
-              AND requested_at IS NOT NULL AND {column} IS NOT NULL AND status <> 'entered-in-error'""",
-        (codes, start, end)).fetchone()
-    return {"n": row["n"], "median": float(row["median"]) if row["median"] is not None else None,
-            "p90": float(row["p90"]) if row["p90"] is not None else None}
+JAPAN = ZoneInfo("Asia/Tokyo")
+FOLD_BATCH = 50_000
+_scopes_synced: set[int] = set()  # registries (by id) whose scope map this process has written
 
 
-def statistics(ctx, query: dict) -> dict:
+def _month_start(day: date) -> datetime:
+    return datetime.combine(day.replace(day=1), time(), JAPAN)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def split_period(start: datetime, end: datetime):
+    """[start, end) → (whole months as (first, end) dates or None, their bounds as datetimes or None, the
+    partial-month edge ranges). Months are Japan-time calendar months."""
+    local_start = start.astimezone(JAPAN)
+    first = local_start.date().replace(day=1)
+    if local_start != _month_start(first):
+        first = _next_month(first)
+    last = end.astimezone(JAPAN).date().replace(day=1)
+    if first >= last:
+        return None, None, [(start, end)]
+    bounds = (_month_start(first), _month_start(last))
+    edges = [r for r in ((start, bounds[0]), (bounds[1], end)) if r[0] < r[1]]
+    return (first, last), bounds, edges
+
+
+def stored_scopes(scope: str) -> list[str]:
+    """Scopes whose stored histograms together cover exactly `scope`'s municipalities."""
+    registry = default_registry()
+    area = registry.get(scope)
+    if area.level == "cross_area":
+        return [a.code for a in registry.municipalities_in(scope)]
+    return [scope]  # a municipality or an area above it (Japan as a whole is not a statistics scope)
+
+
+def scope_map() -> list[tuple[str, str]]:
+    """(municipality, scope) for every municipality and every area above it but Japan."""
+    registry = default_registry()
+    return [(m.code, s) for m in registry.municipalities_in(ROOT_CODE)
+            for s in [m.code] + [a.code for a in registry.ancestors(m.code) if a.code != ROOT_CODE]]
+
+
+def fold(ctx, batch: int = FOLD_BATCH) -> int:
+    """Timer: fold a batch of deltas into the aggregates."""
+    registry = default_registry()
+    if id(registry) not in _scopes_synced:
+        repo.sync_scopes(ctx.conn, scope_map())
+        _scopes_synced.add(id(registry))
+    return repo.fold(ctx.conn, batch)
+
+
+def _durations(conn, kind, scope, codes, total, exact_limit, months, bounds, edges, period) -> dict:
+    if total <= exact_limit:
+        exact = repo.exact_durations(conn, kind, codes, [period])
+        return {"n": exact["n"], "median": float(exact["median"]) if exact["median"] is not None else None,
+                "p90": float(exact["p90"]) if exact["p90"] is not None else None, "method": "exact"}
+    histogram = duration_histogram.merge(
+        repo.duration_histogram(conn, kind, stored_scopes(scope), codes, months, bounds, edges))
+    values = duration_histogram.percentiles(histogram, (0.5, 0.9))
+    return {"n": sum(histogram.values()), "median": values[0.5], "p90": values[0.9], "method": "histogram"}
+
+
+def statistics(ctx, query: dict, exact_limit: int = 20_000) -> dict:
     from .referral_use_cases import load
     q = load(StatisticsQuery, query, "the query")
     p = ctx.principal
@@ -34,31 +94,25 @@ def statistics(ctx, query: dict) -> dict:
         raise Forbidden("statistics are for prefecture, bureau and municipal staff")
     if not p.covers(scope):
         raise NotFound("no such area in your scope")
+    conn = ctx.conn
+    # One snapshot for every figure: a fold committing meanwhile neither doubles nor drops a referral.
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     codes = [a.code for a in default_registry().municipalities_in(scope)]
     start, end = q["period_start"], q["period_end"]
-    conn = ctx.conn
+    months, bounds, edges = split_period(start, end)
     by_area: dict[str, dict] = {}
 
     def entry(code):
         return by_area.setdefault(code, {"total": 0, "by_status": {}, "by_category": {}, "overdue_backlog": 0})
 
-    for row in conn.execute(
-            """SELECT area_code, status, category, count(*) AS n FROM referrals
-               WHERE area_code = ANY(%s) AND created_at >= %s AND created_at < %s
-               GROUP BY area_code, status, category""", (codes, start, end)):
+    for row in repo.counts(conn, codes, months, bounds, edges, "status"):
         e = entry(row["area_code"])
         e["total"] += row["n"]
-        e["by_status"][row["status"]] = e["by_status"].get(row["status"], 0) + row["n"]
-        e["by_category"][row["category"]] = e["by_category"].get(row["category"], 0) + row["n"]
-    for row in conn.execute(
-            """SELECT area_code, count(*) AS n FROM referrals
-               WHERE area_code = ANY(%s) AND status = 'requested' AND overdue_at IS NOT NULL
-               GROUP BY area_code""", (codes,)):
-        entry(row["area_code"])["overdue_backlog"] = row["n"]
-    unique = conn.execute(
-        """SELECT count(DISTINCT p.identity_hash) AS n FROM referrals r JOIN referral_persons p ON p.referral_id = r.id
-           WHERE r.area_code = ANY(%s) AND r.created_at >= %s AND r.created_at < %s
-             AND r.status <> 'entered-in-error'""", (codes, start, end)).fetchone()["n"]
+        e["by_status"][row["key"]] = row["n"]
+    for row in repo.counts(conn, codes, months, bounds, edges, "category"):
+        entry(row["area_code"])["by_category"][row["key"]] = row["n"]
+    for code, n in repo.overdue_backlog(conn, codes).items():
+        entry(code)["overdue_backlog"] = n
     totals = {"total": 0, "by_status": {}, "by_category": {}, "overdue_backlog": 0}
     for e in by_area.values():
         totals["total"] += e["total"]
@@ -66,11 +120,13 @@ def statistics(ctx, query: dict) -> dict:
         for key in ("by_status", "by_category"):
             for k, v in e[key].items():
                 totals[key][k] = totals[key].get(k, 0) + v
+    timing = [scope, codes, totals["total"], exact_limit, months, bounds, edges, (start, end)]
     return {"scope": scope, "period_start": start.isoformat(), "period_end": end.isoformat(),
             "as_of": ctx.now.isoformat(), "by_area": by_area, "totals": totals,
-            "time_to_accept_seconds": _timing(conn, codes, start, end, "accepted_at"),
-            "time_to_close_seconds": _timing(conn, codes, start, end, "closed_at"),
-            "overdue_backlog": totals["overdue_backlog"], "unique_persons": unique}
+            "time_to_accept_seconds": _durations(conn, "accept", *timing),
+            "time_to_close_seconds": _durations(conn, "close", *timing),
+            "overdue_backlog": totals["overdue_backlog"],
+            "unique_persons": repo.unique_persons(conn, codes, [(start, end)]) if q["unique_persons"] else None}
 
 
 def rollup(scope: str, by_area: dict) -> dict:
