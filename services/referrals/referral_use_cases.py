@@ -212,9 +212,9 @@ def create_referral(ctx: Context, body: dict, idempotency_key: str | None) -> di
     data = load(ReferralCreateSchema, body)
     fingerprint = ctx.keyring.fingerprint(json.dumps(body, sort_keys=True, ensure_ascii=False,
                                                      separators=(",", ":")).encode())
-    if not repo.try_lock_idempotency_key(ctx.conn, sender, idempotency_key):
+    locked, stored = repo.lock_and_find_idempotency_key(ctx.conn, sender, idempotency_key)
+    if not locked:
         raise Conflict("a request with this Idempotency-Key is still being processed")
-    stored = repo.find_idempotency_key(ctx.conn, sender, idempotency_key)
     if stored is not None:
         if not hmac.compare_digest(bytes(stored["fingerprint"]), fingerprint):
             raise InvalidInput("this Idempotency-Key was already used with a different request",
