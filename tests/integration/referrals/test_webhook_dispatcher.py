@@ -73,8 +73,8 @@ def setup_endpoint(db, receiver, path, settings=SETTINGS):
 def plan(db, *events) -> int:
     created = 0
     for e in events:
-        with db.unit_of_work() as uow:
-            created += plan_deliveries(uow.conn, e)
+        with db.single_statement() as conn:
+            created += plan_deliveries(conn, e, db.consumer)
     return created
 
 
