@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 
 from services.servicekit.caller import STAFF_ROLES, Principal
+from services.servicekit.database import run_together
 from services.servicekit.edge import load_input
 from services.servicekit.jsonable import jsonable
 from services.servicekit.errors import (BadRequest, Conflict, Forbidden, InvalidInput, NotFound,
@@ -152,11 +153,17 @@ def _emit(ctx: Context, event, row, *, status: str, revision: int, target: str |
 
 
 # --- create ------------------------------------------------------------------------------------------------
-def _check_destination(ctx: Context, sender: str, data: dict) -> None:
+def _target_of(data: dict) -> str | None:
+    return str(data["target_organization_id"]) if data.get("target_organization_id") else None
+
+
+def _check_destination(ctx: Context, sender: str, data: dict, orgs: dict | None = None) -> None:
     """The sender is an active organisation of the network; a direct target is an active organisation taking
-    referrals (both from the local directory copy, in one query); the person's data may be shared."""
-    target = str(data["target_organization_id"]) if data.get("target_organization_id") else None
-    orgs = directory.organizations(ctx.conn, [sender, target])
+    referrals (both from the local directory copy, in one query, or `orgs` read already); the person's data may
+    be shared."""
+    target = _target_of(data)
+    if orgs is None:
+        orgs = directory.organizations(ctx.conn, [sender, target])
     if sender not in orgs or not orgs[sender].active:
         raise Forbidden("your organisation is not an active organisation of the network")
     if target:
@@ -212,15 +219,21 @@ def create_referral(ctx: Context, body: dict, idempotency_key: str | None) -> di
     data = load(ReferralCreateSchema, body)
     fingerprint = ctx.keyring.fingerprint(json.dumps(body, sort_keys=True, ensure_ascii=False,
                                                      separators=(",", ":")).encode())
-    locked, stored = repo.lock_and_find_idempotency_key(ctx.conn, sender, idempotency_key)
-    if not locked:
+    # One round trip: the key's lock, then (seeing what the lock's previous holder committed) its stored
+    # response, and the directory entries _check_destination needs.
+    (lock,), stored_rows, org_rows = run_together(
+        ctx.conn, repo.lock_idempotency_key(sender, idempotency_key),
+        repo.find_idempotency_key(sender, idempotency_key),
+        directory.organizations_statement([sender, _target_of(data)]))
+    if not lock["ok"]:
         raise Conflict("a request with this Idempotency-Key is still being processed")
+    stored = stored_rows[0] if stored_rows else None
     if stored is not None:
         if not hmac.compare_digest(bytes(stored["fingerprint"]), fingerprint):
             raise InvalidInput("this Idempotency-Key was already used with a different request",
                                [{"pointer": "#", "detail": "Idempotency-Key reused with another body"}])
         return {"status": stored["response_status"], "body": stored["response_body"], "replayed": True}
-    _check_destination(ctx, sender, data)
+    _check_destination(ctx, sender, data, directory.organizations_from(org_rows))
     row = _insert(ctx, sender=sender, data=data, person=data["person"],
                   idempotency=(sender, idempotency_key, fingerprint))
     body_out = view(row, rl.SENDER)

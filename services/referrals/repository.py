@@ -1,7 +1,6 @@
 """SQL for referrals, their encrypted person, history, idempotency keys and the personal-data read audit."""
 from __future__ import annotations
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from .personal_data import Sealed
@@ -99,18 +98,18 @@ def history(conn, referral_id: str) -> list[dict]:
                         (referral_id,)).fetchall()
 
 
-def lock_and_find_idempotency_key(conn, organization_id: str, key: str) -> tuple[bool, dict | None]:
-    """Take the key's transaction lock (False: another request holds it) and read the response stored under
-    it, in one round trip: client-side binding lets the two statements travel together, and the second still
-    takes its own snapshot after the lock is held, so it sees what the previous holder committed."""
-    cur = psycopg.ClientCursor(conn)
-    cur.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 7301)) AS ok; "
-                "SELECT fingerprint, response_status, response_body FROM idempotency_keys "
-                "WHERE organization_id = %s AND idempotency_key = %s",
-                (f"referrals.idem:{organization_id}:{key}", organization_id, key))
-    locked = cur.fetchone()["ok"]
-    cur.nextset()
-    return locked, cur.fetchone()
+def lock_idempotency_key(organization_id: str, key: str) -> tuple[str, tuple]:
+    """Statement: the key's transaction lock, `ok` False while another request holds it. Run it before
+    `find_idempotency_key` (in the same round trip with database.run_together): the find then takes its snapshot
+    after the lock is held, so it sees what the previous holder committed."""
+    return ("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 7301)) AS ok",
+            (f"referrals.idem:{organization_id}:{key}",))
+
+
+def find_idempotency_key(organization_id: str, key: str) -> tuple[str, tuple]:
+    """Statement: the response stored under the key (no row if none)."""
+    return ("SELECT fingerprint, response_status, response_body FROM idempotency_keys "
+            "WHERE organization_id = %s AND idempotency_key = %s", (organization_id, key))
 
 
 def record_read(conn, referral_id: str, reader, fields: list[str], purpose: str, request_id: str | None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from . import bootstrap  # noqa: F401  (wait_select before any connection exists)
+import psycopg
 from nameko.extensions import DependencyProvider
 from psycopg_pool import ConnectionPool
 
@@ -44,6 +45,18 @@ class UnitOfWork:
             from .observability import EVENTS_DUPLICATE
             EVENTS_DUPLICATE.labels(consumer=self.consumer).inc()
         return duplicate
+
+
+def run_together(conn, *statements: tuple[str, tuple]) -> list[list[dict]]:
+    """Several (sql, params) statements in one round trip, in order; the rows of each. Client-side binding lets
+    them travel together (simple query protocol), and each still takes its own snapshot when it runs. For short
+    statements on a hot path: every round trip costs the service ~0.1-0.2 ms of CPU under eventlet."""
+    cursor = psycopg.ClientCursor(conn)
+    cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
+    results = [cursor.fetchall()]
+    while cursor.nextset():
+        results.append(cursor.fetchall())
+    return results
 
 
 class Database(DependencyProvider):
