@@ -52,9 +52,10 @@ class UnitOfWork:
 
 
 def run_together(conn, *statements: tuple[str, tuple]) -> list[list[dict]]:
-    """Several (sql, params) statements in one round trip, in order; the rows of each. Client-side binding lets
-    them travel together (simple query protocol), and each still takes its own snapshot when it runs. For short
-    statements on a hot path: every round trip costs the service ~0.1-0.2 ms of CPU under eventlet."""
+    """Several (sql, params) statements that return rows, in one round trip, in order; the rows of each.
+    Client-side binding lets them travel together (simple query protocol), and each still takes its own
+    snapshot when it runs (tests/integration/test_run_together.py). For short statements on a hot path: every
+    round trip costs the service ~0.1 ms of CPU under eventlet."""
     cursor = psycopg.ClientCursor(conn)
     cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
     results = [cursor.fetchall()]
