@@ -114,9 +114,8 @@ def main():
         envelope = {"event_id": str(uuid.uuid4()), "type": "referral.accepted",
                     "occurred_at": datetime.now(timezone.utc).isoformat(),
                     "payload": {"referral_id": str(uuid.uuid4()), "interested_organization_ids": [org]}}
-        with db.unit_of_work() as uow:
-            uow.already_processed(envelope)
-            plan_deliveries(uow.conn, envelope)
+        with db.single_statement() as conn:
+            plan_deliveries(conn, envelope, db.consumer)
     planning = time.perf_counter() - started
     total = args.events * args.endpoints
 

@@ -74,11 +74,18 @@ def organization(conn, organization_id: str | None) -> DirectoryOrganization | N
 
 def organizations(conn, organization_ids) -> dict[str, DirectoryOrganization]:
     """Several organisations in one round trip (id -> organisation; unknown ids are absent)."""
+    sql, params = organizations_statement(organization_ids)
+    return organizations_from(conn.execute(sql, params).fetchall())
+
+
+def organizations_statement(organization_ids) -> tuple[str, tuple]:
+    """The statement behind `organizations`, to run together with others (database.run_together)."""
     ids = [str(i) for i in organization_ids if i]
-    if not ids:
-        return {}
-    rows = conn.execute(f"SELECT {_ORG_COLUMNS} FROM directory_organizations o WHERE organization_id = ANY(%s::uuid[])",
-                        (ids,)).fetchall()
+    return (f"SELECT {_ORG_COLUMNS} FROM directory_organizations o WHERE organization_id = ANY(%s::uuid[])",
+            (ids,))
+
+
+def organizations_from(rows) -> dict[str, DirectoryOrganization]:
     return {org.organization_id: org for org in map(_to_org, rows)}
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 
 from services.servicekit.caller import STAFF_ROLES, Principal
+from services.servicekit.database import run_together
 from services.servicekit.edge import load_input
 from services.servicekit.jsonable import jsonable
 from services.servicekit.errors import (BadRequest, Conflict, Forbidden, InvalidInput, NotFound,
@@ -139,7 +140,7 @@ def _interested(ctx: Context, row, target: str | None, extra=()) -> list[str]:
 
 
 def _emit(ctx: Context, event, row, *, status: str, revision: int, target: str | None, extra=(),
-          interested: list[str] | None = None) -> dict:
+          interested: list[str] | None = None, written_by_caller: bool = False) -> dict:
     payload = {"referral_id": str(row["id"]), "revision": revision, "status": status, "category": row["category"],
                "urgency": row["urgency"], "sender_organization_id": str(row["sender_organization_id"]),
                "target_organization_id": str(target) if target else None,
@@ -148,15 +149,21 @@ def _emit(ctx: Context, event, row, *, status: str, revision: int, target: str |
                "area_code": row["area_code"],
                "interested_organization_ids": (interested if interested is not None
                                                else _interested(ctx, row, target, extra))}
-    return ctx.uow.emit(event, payload, area=row["area_code"])
+    return ctx.uow.emit(event, payload, area=row["area_code"], written_by_caller=written_by_caller)
 
 
 # --- create ------------------------------------------------------------------------------------------------
-def _check_destination(ctx: Context, sender: str, data: dict) -> None:
+def _target_of(data: dict) -> str | None:
+    return str(data["target_organization_id"]) if data.get("target_organization_id") else None
+
+
+def _check_destination(ctx: Context, sender: str, data: dict, orgs: dict | None = None) -> None:
     """The sender is an active organisation of the network; a direct target is an active organisation taking
-    referrals (both from the local directory copy, in one query); the person's data may be shared."""
-    target = str(data["target_organization_id"]) if data.get("target_organization_id") else None
-    orgs = directory.organizations(ctx.conn, [sender, target])
+    referrals (both from the local directory copy, in one query, or `orgs` read already); the person's data may
+    be shared."""
+    target = _target_of(data)
+    if orgs is None:
+        orgs = directory.organizations(ctx.conn, [sender, target])
     if sender not in orgs or not orgs[sender].active:
         raise Forbidden("your organisation is not an active organisation of the network")
     if target:
@@ -170,7 +177,7 @@ def _check_destination(ctx: Context, sender: str, data: dict) -> None:
 def _insert(ctx: Context, *, sender: str, data: dict, person: dict, forwarded_from=None, part_of=None,
             idempotency: tuple | None = None) -> dict:
     """Insert the referral, its sealed person, its first history entry (and the idempotency key with the
-    response) in one statement, then emit `referral.requested` to the outbox in the same transaction."""
+    response) and its `referral.requested` event's outbox row in one statement."""
     referral_id = str(uuid.uuid4())
     pool = data.get("pool") or {}
     status = data.get("status", rl.REQUESTED)
@@ -192,13 +199,12 @@ def _insert(ctx: Context, *, sender: str, data: dict, person: dict, forwarded_fr
     if idempotency is not None:
         organization_id, idempotency_key, fingerprint = idempotency
         key = (organization_id, idempotency_key, fingerprint, 201, view(row, rl.SENDER))
-    interested = _interested(ctx, row, row["target_organization_id"]) if status == rl.REQUESTED else None
-    # (psycopg's pipeline mode was measured slower here under eventlet's select-based waits: not used)
+    # The event's outbox row is written by the same statement as the referral (psycopg's pipeline mode was
+    # measured slower here under eventlet's select-based waits: not used).
+    event = (_emit(ctx, ev.REQUESTED, row, status=status, revision=1, target=row["target_organization_id"],
+                   written_by_caller=True) if status == rl.REQUESTED else None)
     repo.insert_new_referral(ctx.conn, row, sealed, ctx.keyring.identity_hash(person_json), ctx.principal,
-                             ctx.request_id, key)
-    if status == rl.REQUESTED:
-        _emit(ctx, ev.REQUESTED, row, status=status, revision=1, target=row["target_organization_id"],
-              interested=interested)
+                             ctx.request_id, key, event)
     return row
 
 
@@ -212,15 +218,21 @@ def create_referral(ctx: Context, body: dict, idempotency_key: str | None) -> di
     data = load(ReferralCreateSchema, body)
     fingerprint = ctx.keyring.fingerprint(json.dumps(body, sort_keys=True, ensure_ascii=False,
                                                      separators=(",", ":")).encode())
-    if not repo.try_lock_idempotency_key(ctx.conn, sender, idempotency_key):
+    # One round trip: the key's lock, then (seeing what the lock's previous holder committed) its stored
+    # response, and the directory entries _check_destination needs.
+    (lock,), stored_rows, org_rows = run_together(
+        ctx.conn, repo.lock_idempotency_key(sender, idempotency_key),
+        repo.find_idempotency_key(sender, idempotency_key),
+        directory.organizations_statement([sender, _target_of(data)]))
+    if not lock["ok"]:
         raise Conflict("a request with this Idempotency-Key is still being processed")
-    stored = repo.find_idempotency_key(ctx.conn, sender, idempotency_key)
+    stored = stored_rows[0] if stored_rows else None
     if stored is not None:
         if not hmac.compare_digest(bytes(stored["fingerprint"]), fingerprint):
             raise InvalidInput("this Idempotency-Key was already used with a different request",
                                [{"pointer": "#", "detail": "Idempotency-Key reused with another body"}])
         return {"status": stored["response_status"], "body": stored["response_body"], "replayed": True}
-    _check_destination(ctx, sender, data)
+    _check_destination(ctx, sender, data, directory.organizations_from(org_rows))
     row = _insert(ctx, sender=sender, data=data, person=data["person"],
                   idempotency=(sender, idempotency_key, fingerprint))
     body_out = view(row, rl.SENDER)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from psycopg.types.json import Jsonb
 
+from services.servicekit import outbox
+
 from .personal_data import Sealed
 
 REFERRAL_COLUMNS = """r.id, r.revision, r.status, r.category, r.urgency, r.summary, r.area_code,
@@ -13,10 +15,12 @@ REFERRAL_COLUMNS = """r.id, r.revision, r.status, r.category, r.urgency, r.summa
 
 
 def insert_new_referral(conn, r: dict, sealed: Sealed, identity_hash: bytes | None, actor, request_id,
-                        idempotency: tuple | None) -> None:
-    """One round trip: the referral, its sealed person, the `created` history entry and, for POST, the
-    idempotency key with the response (foreign keys are checked at the end of the statement)."""
+                        idempotency: tuple | None, event: dict | None = None) -> None:
+    """One round trip: the referral, its sealed person, the `created` history entry, for POST the idempotency
+    key with the response, and the outbox row of `event` (foreign keys are checked at the end of the
+    statement)."""
     key_cte = ""
+    event_cte = ""
     params = {**r, "consent": Jsonb(r["consent"]) if r.get("consent") else None,
               "legal_basis": Jsonb(r["legal_basis"]) if r.get("legal_basis") else None,
               "key_id": sealed.key_id, "nonce": sealed.nonce, "ciphertext": sealed.ciphertext,
@@ -29,6 +33,9 @@ def insert_new_referral(conn, r: dict, sealed: Sealed, identity_hash: bytes | No
                          VALUES (%(key_org)s, %(key)s, %(fingerprint)s, %(id)s, %(key_status)s, %(key_body)s))"""
         params.update(key_org=organization_id, key=key, fingerprint=fingerprint, key_status=status,
                       key_body=Jsonb(body))
+    if event is not None:
+        event_cte = ", " + outbox.INSERT_CTE
+        params.update(outbox.cte_params(event))
     conn.execute(
         f"""WITH r AS (
               INSERT INTO referrals (id, revision, status, category, urgency, summary, area_code,
@@ -44,7 +51,7 @@ def insert_new_referral(conn, r: dict, sealed: Sealed, identity_hash: bytes | No
             h AS (INSERT INTO referral_history (referral_id, revision, action, from_status, to_status, actor_subject,
                       actor_role, actor_organization_id, request_id, occurred_at)
                   VALUES (%(id)s, 1, 'created', NULL, %(status)s, %(actor_subject)s, %(actor_role)s, %(actor_org)s,
-                      %(request_id)s, %(created_at)s)){key_cte}
+                      %(request_id)s, %(created_at)s)){key_cte}{event_cte}
             SELECT 1""", params)
 
 
@@ -98,14 +105,18 @@ def history(conn, referral_id: str) -> list[dict]:
                         (referral_id,)).fetchall()
 
 
-def try_lock_idempotency_key(conn, organization_id: str, key: str) -> bool:
-    return conn.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 7301)) AS ok",
-                        (f"referrals.idem:{organization_id}:{key}",)).fetchone()["ok"]
+def lock_idempotency_key(organization_id: str, key: str) -> tuple[str, tuple]:
+    """Statement: the key's transaction lock, `ok` False while another request holds it. Run it before
+    `find_idempotency_key` (in the same round trip with database.run_together): the find then takes its snapshot
+    after the lock is held, so it sees what the previous holder committed."""
+    return ("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 7301)) AS ok",
+            (f"referrals.idem:{organization_id}:{key}",))
 
 
-def find_idempotency_key(conn, organization_id: str, key: str) -> dict | None:
-    return conn.execute("SELECT fingerprint, response_status, response_body FROM idempotency_keys "
-                        "WHERE organization_id = %s AND idempotency_key = %s", (organization_id, key)).fetchone()
+def find_idempotency_key(organization_id: str, key: str) -> tuple[str, tuple]:
+    """Statement: the response stored under the key (no row if none)."""
+    return ("SELECT fingerprint, response_status, response_body FROM idempotency_keys "
+            "WHERE organization_id = %s AND idempotency_key = %s", (organization_id, key))
 
 
 def record_read(conn, referral_id: str, reader, fields: list[str], purpose: str, request_id: str | None) -> None:

@@ -1,8 +1,8 @@
 """Webhook delivery: fan a referral event out into deliveries, then POST them, signed, with retries.
 
-- `plan_deliveries` (in the event handler's transaction): one delivery per active endpoint of each organisation
-  the event concerns (`interested_organization_ids`), respecting each endpoint's event-type filter; unique per
-  (event id, endpoint), so a redelivered event adds nothing.
+- `plan_deliveries` (the event handler, one statement): one delivery per active endpoint of each organisation
+  the event concerns (`interested_organization_ids`), respecting each endpoint's event-type filter, recorded
+  with the event's processed mark; unique per (event id, endpoint), so a redelivered event adds nothing.
 - `dispatch_due` (the dispatcher's timer): claims due deliveries FOR UPDATE SKIP LOCKED with a lease, POSTs
   each with a short timeout to the address that passed the target check, records the attempt (status code,
   duration, error class — never the response body) and reschedules failures on the retry schedule until it
@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 
 import urllib3
 from prometheus_client import Counter, Gauge, Histogram
+
+from services.servicekit.observability import EVENTS_DUPLICATE
 
 from . import webhook_repository as repo
 from .webhook_retry import RetrySchedule
@@ -46,6 +48,10 @@ USER_AGENT = "Tsunagu-Webhooks/1"
 
 # --- fan-out -------------------------------------------------------------------------------------------
 
+# Where each delivery's own id goes in the body planned for all of an event's deliveries at once.
+DELIVERY_ID_SLOT = "{delivery_id}"
+
+
 def delivery_body(delivery_id: str, event: dict) -> str:
     """The id-only payload. No referral fields, no personal data: ids, the type and when it happened."""
     return json.dumps({"id": delivery_id, "type": event["type"], "event_id": str(event["event_id"]),
@@ -53,21 +59,23 @@ def delivery_body(delivery_id: str, event: dict) -> str:
                        "occurred_at": event["occurred_at"]}, separators=(",", ":"))
 
 
-def plan_deliveries(conn, event: dict) -> int:
+def plan_deliveries(conn, event: dict, consumer: str) -> int:
+    """The event handler's whole work, in one statement (atomic without a surrounding transaction): record the
+    event as processed by `consumer` and plan its deliveries. An event that concerns no active endpoint leaves
+    no trace: there is nothing a redelivery could repeat. Returns the number of deliveries planned."""
     payload = event["payload"]
     interested = sorted({str(uuid.UUID(str(o))) for o in payload.get("interested_organization_ids") or []})
     if not interested:
         return 0
-    created = 0
-    for endpoint in repo.active_endpoints_for(conn, interested, event["type"]):
-        delivery_id = str(uuid.uuid4())
-        if repo.insert_delivery(conn, delivery_id=delivery_id, endpoint_id=endpoint["id"],
-                                organization_id=endpoint["organization_id"], event_id=event["event_id"],
-                                event_type=event["type"], referral_id=payload["referral_id"],
-                                occurred_at=event["occurred_at"], body=delivery_body(delivery_id, event)):
-            created += 1
-            DELIVERIES_CREATED.labels(event["type"]).inc()
-    return created
+    outcome = repo.plan_deliveries(conn, consumer=consumer, event_id=str(event["event_id"]),
+                                   event_type=event["type"], referral_id=str(payload["referral_id"]),
+                                   occurred_at=event["occurred_at"], organization_ids=interested,
+                                   body=delivery_body(DELIVERY_ID_SLOT, event), delivery_id_slot=DELIVERY_ID_SLOT)
+    if outcome["endpoints"] and not outcome["fresh"]:
+        EVENTS_DUPLICATE.labels(consumer=consumer).inc()
+    if outcome["planned"]:
+        DELIVERIES_CREATED.labels(event["type"]).inc(outcome["planned"])
+    return outcome["planned"]
 
 
 # --- one HTTP attempt ----------------------------------------------------------------------------------

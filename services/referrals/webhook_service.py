@@ -33,6 +33,7 @@ if not os.environ.get("WEBHOOK_SECRET_KEYS"):
     log.warning("WEBHOOK_SECRET_KEYS is not set: webhook signing secrets are sealed with a development key in var/ "
                 "(configure real keys outside development)")
 REFERRAL_EVENTS = "referral.#"  # one topic-bound queue for every referral.* event type
+REFERRAL_EVENT_PAYLOAD = ReferralEventPayloadSchema()  # built once: marshmallow schemas are reusable
 
 
 _load = load_input  # the kit's edge loader
@@ -52,11 +53,9 @@ class ReferralWebhooksService(OperationsEndpoints):
     def on_referral_event(self, event):
         if not str(event.get("type", "")).startswith("referral."):
             raise ValueError("not a referral event")
-        ReferralEventPayloadSchema().load(event["payload"])  # a malformed event fails (and dead-letters)
-        with self.db.unit_of_work() as uow:
-            if uow.already_processed(event):
-                return
-            plan_deliveries(uow.conn, event)
+        REFERRAL_EVENT_PAYLOAD.load(event["payload"])  # a malformed event fails (and dead-letters)
+        with self.db.single_statement() as conn:  # processed mark and deliveries in one statement
+            plan_deliveries(conn, event, self.db.consumer)
 
     @reliable_event_handler("members", "organization.deactivated")
     def on_organization_deactivated(self, event):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from . import bootstrap  # noqa: F401  (wait_select before any connection exists)
+import psycopg
 from nameko.extensions import DependencyProvider
 from psycopg_pool import ConnectionPool
 
@@ -27,10 +28,14 @@ class UnitOfWork:
         self.consumer = consumer
         self.emitted: list[dict] = []
 
-    def emit(self, event: IntegrationEvent, payload: dict, area: str | None) -> dict:
+    def emit(self, event: IntegrationEvent, payload: dict, area: str | None, *,
+             written_by_caller: bool = False) -> dict:
+        """`written_by_caller`: the caller's next statement writes the outbox row itself (outbox.INSERT_CTE with
+        outbox.cte_params(envelope)), saving a round trip on a hot path."""
         envelope = event.envelope(payload, producer=self.producer, area=area,
                                   correlation_id=self.correlation_id)
-        outbox.append(self.conn, envelope)
+        if not written_by_caller:
+            outbox.append(self.conn, envelope)
         self.emitted.append(envelope)
         return envelope
 
@@ -44,6 +49,19 @@ class UnitOfWork:
             from .observability import EVENTS_DUPLICATE
             EVENTS_DUPLICATE.labels(consumer=self.consumer).inc()
         return duplicate
+
+
+def run_together(conn, *statements: tuple[str, tuple]) -> list[list[dict]]:
+    """Several (sql, params) statements that return rows, in one round trip, in order; the rows of each.
+    Client-side binding lets them travel together (simple query protocol), and each still takes its own
+    snapshot when it runs (tests/integration/test_run_together.py). For short statements on a hot path: every
+    round trip costs the service ~0.1 ms of CPU under eventlet."""
+    cursor = psycopg.ClientCursor(conn)
+    cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
+    results = [cursor.fetchall()]
+    while cursor.nextset():
+        results.append(cursor.fetchall())
+    return results
 
 
 class Database(DependencyProvider):
@@ -86,6 +104,19 @@ class DatabaseSession:
                 uow = UnitOfWork(conn, self.producer, self.correlation_id, self.consumer)
                 yield uow
                 failpoints.hit("unit_of_work.before_commit")
+
+    @contextmanager
+    def single_statement(self):
+        """A connection in autocommit mode, for work that is ONE statement (atomic by itself, e.g. a handler
+        that records its event as processed and writes its rows with CTEs in one INSERT): two round trips
+        (BEGIN, COMMIT) fewer than a unit of work. Such a handler still records the event it processed."""
+        with self.pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                yield conn
+            finally:
+                if not conn.closed:
+                    conn.autocommit = False
 
     def ping(self) -> bool:
         with self.pool.connection(timeout=2) as conn:

@@ -31,6 +31,21 @@ def test_a_payload_field_the_event_type_does_not_declare_is_refused():
         EVENT.envelope({"organization_id": str(uuid.uuid4()), "person_name": "山田太郎"}, producer="m", area=None)
 
 
+@pytest.mark.parametrize("event_type, version", [("NoDots", 1), ("organization.registered", 0)])
+def test_an_event_type_is_checked_where_it_is_declared(event_type, version):
+    # The outbox trusts envelopes built by IntegrationEvent.envelope: their fixed fields are checked here, once.
+    with pytest.raises(ValidationError):
+        IntegrationEvent(event_type, version, Payload)
+
+
+def test_a_payload_is_checked_on_every_envelope_with_one_reused_schema():
+    first = EVENT.envelope({"organization_id": str(uuid.uuid4())}, producer="m", area=None)
+    with pytest.raises(ValidationError):
+        EVENT.envelope({"organization_id": "not-a-uuid"}, producer="m", area=None)
+    assert first["event_id"] != EVENT.envelope({"organization_id": str(uuid.uuid4())}, producer="m",
+                                               area=None)["event_id"]
+
+
 def test_a_malformed_envelope_is_refused():
     env = EVENT.envelope({"organization_id": str(uuid.uuid4())}, producer="m", area=None)
     with pytest.raises(ValidationError):

@@ -73,8 +73,8 @@ def setup_endpoint(db, receiver, path, settings=SETTINGS):
 def plan(db, *events) -> int:
     created = 0
     for e in events:
-        with db.unit_of_work() as uow:
-            created += plan_deliveries(uow.conn, e)
+        with db.single_statement() as conn:
+            created += plan_deliveries(conn, e, db.consumer)
     return created
 
 
@@ -109,6 +109,27 @@ def test_two_dispatchers_deliver_each_delivery_exactly_once(db, receiver):
                       "JOIN webhook_attempts a ON a.delivery_id = d.id WHERE d.endpoint_id = %s GROUP BY d.id",
                   (endpoint["id"],))
     assert len(counts) == 40 and {(c["status"], c["attempts"]) for c in counts} == {("succeeded", 1)}
+
+
+def test_planning_marks_the_event_processed_with_its_deliveries_and_an_event_for_nobody_leaves_no_trace(db, receiver):
+    org, endpoint, _ = setup_endpoint(db, receiver, "/planned")
+    mine, nobodys = event(org), event(str(uuid.uuid4()))
+    assert plan(db, mine, nobodys) == 1
+    marked = {str(r["event_id"]) for r in rows(db, "SELECT event_id FROM processed_messages WHERE consumer = %s "
+                                                  "AND event_id = ANY(%s::uuid[])",
+                                               (db.consumer, [mine["event_id"], nobodys["event_id"]]))}
+    assert marked == {mine["event_id"]}
+    (delivery,) = rows(db, "SELECT id, endpoint_id, body FROM webhook_deliveries WHERE event_id = %s",
+                       (mine["event_id"],))
+    assert str(delivery["endpoint_id"]) == str(endpoint["id"])
+    # Each delivery's body names that delivery's own id.
+    assert json.loads(delivery["body"]) == {"id": str(delivery["id"]), "type": mine["type"],
+                                            "event_id": mine["event_id"],
+                                            "referral_id": mine["payload"]["referral_id"],
+                                            "occurred_at": mine["occurred_at"]}
+    assert plan(db, mine) == 0  # redelivered: recognised by its processed mark
+    drain(Dispatcher(db.unit_of_work, SETTINGS), lambda: receiver.at("/planned"))  # leave nothing due behind
+    assert json.loads(receiver.at("/planned")[0]["body"])["id"] == str(delivery["id"])
 
 
 def test_a_crashed_dispatchers_claim_comes_back_after_its_lease(db, receiver):
