@@ -6,8 +6,9 @@ hashes), and — as of now — the overdue backlog. `rollup` builds the prefectu
 
 Whole Japan-time months come from pre-aggregated counts and duration histograms (migration 0003, folded from
 trigger-written deltas by `fold`), the partial months at a period's edges from the referrals themselves. Medians
-and p90s are exact (computed from the referrals) while the scope and period hold at most `exact_limit` referrals;
-above that they are read from the histograms, within 1 % (duration_histogram.py).
+and p90s are exact (computed from the referrals) while the scope and period hold at most `exact_limit` referrals
+and always for municipalities and cross-area groups; for larger bureaus and prefectures they are read from the
+histograms, within 1 % (duration_histogram.py).
 """
 from __future__ import annotations
 
@@ -49,20 +50,19 @@ def split_period(start: datetime, end: datetime):
     return (first, last), bounds, edges
 
 
-def stored_scopes(scope: str) -> list[str]:
-    """Scopes whose stored histograms together cover exactly `scope`'s municipalities."""
+def histogram_scope(scope: str) -> bool:
+    """Whether `scope` has stored duration histograms: areas above municipalities (bureaus, prefectures). A
+    municipality's or a cross-area group's histogram would hold about one row per referral: those scopes are
+    small enough for exact medians."""
     registry = default_registry()
-    area = registry.get(scope)
-    if area.level == "cross_area":
-        return [a.code for a in registry.municipalities_in(scope)]
-    return [scope]  # a municipality or an area above it (Japan as a whole is not a statistics scope)
+    return registry.get(scope).level != "cross_area" and bool(registry.children(scope))
 
 
 def scope_map() -> list[tuple[str, str]]:
-    """(municipality, scope) for every municipality and every area above it but Japan."""
+    """(municipality, scope) for every area above each municipality but Japan."""
     registry = default_registry()
-    return [(m.code, s) for m in registry.municipalities_in(ROOT_CODE)
-            for s in [m.code] + [a.code for a in registry.ancestors(m.code) if a.code != ROOT_CODE]]
+    return [(m.code, a.code) for m in registry.municipalities_in(ROOT_CODE)
+            for a in registry.ancestors(m.code) if a.code != ROOT_CODE]
 
 
 def fold(ctx, batch: int = FOLD_BATCH) -> int:
@@ -75,12 +75,12 @@ def fold(ctx, batch: int = FOLD_BATCH) -> int:
 
 
 def _durations(conn, kind, scope, codes, total, exact_limit, months, bounds, edges, period) -> dict:
-    if total <= exact_limit:
+    if total <= exact_limit or not histogram_scope(scope):
         exact = repo.exact_durations(conn, kind, codes, [period])
         return {"n": exact["n"], "median": float(exact["median"]) if exact["median"] is not None else None,
                 "p90": float(exact["p90"]) if exact["p90"] is not None else None, "method": "exact"}
     histogram = duration_histogram.merge(
-        repo.duration_histogram(conn, kind, stored_scopes(scope), codes, months, bounds, edges))
+        repo.duration_histogram(conn, kind, scope, codes, months, bounds, edges))
     values = duration_histogram.percentiles(histogram, (0.5, 0.9))
     return {"n": sum(histogram.values()), "median": values[0.5], "p90": values[0.9], "method": "histogram"}
 

@@ -41,7 +41,7 @@ SELECT count(*) AS n FROM d
 
 
 def sync_scopes(conn, pairs: list[tuple[str, str]]) -> None:
-    """Record which scopes each municipality's referrals count towards (idempotent)."""
+    """Record which scopes (areas above it) each municipality's referrals count towards (idempotent)."""
     conn.execute("""INSERT INTO referral_statistics_scopes (area_code, scope_code)
                     SELECT * FROM unnest(%s::text[], %s::text[]) ON CONFLICT DO NOTHING""",
                  ([a for a, _ in pairs], [s for _, s in pairs]))
@@ -85,11 +85,11 @@ def counts(conn, codes: list[str], months: tuple[date, date] | None, month_bound
         [codes, *(months or ()), codes, *delta_params, codes, *edge_params]).fetchall()
 
 
-def duration_histogram(conn, kind: str, scopes: list[str], codes: list[str], months: tuple[date, date] | None,
+def duration_histogram(conn, kind: str, scope: str, codes: list[str], months: tuple[date, date] | None,
                        month_bounds: tuple[datetime, datetime] | None,
                        edges: list[tuple[datetime, datetime]]) -> list[tuple[int, int]]:
-    """(bucket, n) of time to accept ('accept') or to close ('close'): the stored histograms of `scopes` (which
-    together cover exactly the municipalities `codes`), their unfolded deltas, and the edge ranges."""
+    """(bucket, n) of time to accept ('accept') or to close ('close'): the stored histogram of `scope` (whose
+    municipalities are `codes`), their unfolded deltas, and the edge ranges."""
     column = {"accept": "accepted_at", "close": "closed_at"}[kind]
     edge_sql, edge_params = _in_ranges(edges)
     month_sql = "month >= %s AND month < %s" if months else "false"
@@ -97,7 +97,7 @@ def duration_histogram(conn, kind: str, scopes: list[str], codes: list[str], mon
     rows = conn.execute(
         f"""SELECT bucket, sum(n)::bigint AS n FROM (
                 SELECT bucket, n FROM referral_duration_histogram
-                WHERE scope_code = ANY(%s) AND kind = %s AND {month_sql}
+                WHERE scope_code = %s AND kind = %s AND {month_sql}
                 UNION ALL
                 SELECT referral_duration_bucket({kind}_seconds), sign FROM referral_statistics_deltas
                 WHERE area_code = ANY(%s) AND {delta_sql} AND {kind}_seconds IS NOT NULL
@@ -106,7 +106,7 @@ def duration_histogram(conn, kind: str, scopes: list[str], codes: list[str], mon
                 FROM referrals WHERE area_code = ANY(%s) AND {edge_sql}
                   AND referral_duration_seconds(status, requested_at, {column}) IS NOT NULL
             ) x GROUP BY 1""",
-        [scopes, kind, *(months or ()), codes, *delta_params, codes, *edge_params]).fetchall()
+        [scope, kind, *(months or ()), codes, *delta_params, codes, *edge_params]).fetchall()
     return [(r["bucket"], r["n"]) for r in rows]
 
 

@@ -35,9 +35,9 @@ CREATE TABLE referral_counts_by_category (
     PRIMARY KEY (area_code, month, category)
 );
 
--- Durations (time to accept / to close) as log-scale histograms per scope (municipality and every area above it
--- but Japan) and month: a prefecture's fiscal year is at most 12 × a few hundred rows. Medians are not additive,
--- histograms are.
+-- Durations (time to accept / to close) as log-scale histograms per area above municipalities (bureau, prefecture)
+-- and month: a prefecture's fiscal year is at most 12 × a few hundred rows. Medians are not additive, histograms
+-- are. (A municipality's would hold about a row per referral; its medians are computed exactly.)
 CREATE TABLE referral_duration_histogram (
     scope_code  text NOT NULL,
     month       date NOT NULL,
@@ -47,8 +47,8 @@ CREATE TABLE referral_duration_histogram (
     PRIMARY KEY (scope_code, month, kind, bucket)
 );
 
--- Which scopes a municipality's referrals count towards (itself, its bureau, its prefecture), written from the area
--- registry by the service.
+-- Which areas a municipality's referrals count towards in the histograms (its bureau, its prefecture), written from
+-- the area registry by the service; a delta is folded once its municipality is here.
 CREATE TABLE referral_statistics_scopes (
     area_code   text NOT NULL,
     scope_code  text NOT NULL,
