@@ -1,0 +1,113 @@
+"""SQL for the dashboard statistics: every figure is filtered by fiscal year and the scope's area codes and
+summed in PostgreSQL, grouped by (area_code, level) so that the use case can apply the read rule per group
+instead of per row. A fiscal year of a prefecture is ~10,000 events at national scale; only a few hundred
+grouped rows come back."""
+from __future__ import annotations
+
+from .survey_results import TEMPLATES
+
+_HELD_EVENTS = ("SELECT id, area_code, host_level AS level FROM events "
+                "WHERE fiscal_year = %(fy)s AND area_code = ANY(%(codes)s) AND status = 'held'")
+
+
+def event_counts(conn, fiscal_year: int, codes) -> list[dict]:
+    """(area_code, level, status, type, month, n) for every event of the year, whatever its status (an area
+    with only planned events still appears on the dashboard, with zeros)."""
+    return conn.execute(
+        "SELECT area_code, host_level AS level, status, type, to_char(first_day, 'YYYY-MM') AS month, "
+        "count(*) AS n FROM events WHERE fiscal_year = %(fy)s AND area_code = ANY(%(codes)s) "
+        "GROUP BY 1, 2, 3, 4, 5", {"fy": fiscal_year, "codes": list(codes)}).fetchall()
+
+
+def attendance(conn, fiscal_year: int, codes) -> list[dict]:
+    """(area_code, level, category, people) over held events: head counts plus attended registrations."""
+    return conn.execute(
+        f"WITH held AS ({_HELD_EVENTS}) "
+        "SELECT area_code, level, category, sum(people) AS people FROM ("
+        "  SELECT h.area_code, h.level, a.category, a.people FROM held h JOIN attendance_counts a ON a.event_id = h.id"
+        "  UNION ALL"
+        "  SELECT h.area_code, h.level, r.attendee_category, coalesce(r.attended_people, r.people)"
+        "  FROM held h JOIN registrations r ON r.event_id = h.id AND r.status = 'attended') counted "
+        "GROUP BY 1, 2, 3", {"fy": fiscal_year, "codes": list(codes)}).fetchall()
+
+
+def survey_respondents(conn, fiscal_year: int, codes) -> list[dict]:
+    return conn.execute(
+        f"WITH held AS ({_HELD_EVENTS}) SELECT h.area_code, h.level, sum(s.respondents) AS respondents "
+        "FROM held h JOIN surveys s ON s.event_id = h.id GROUP BY 1, 2",
+        {"fy": fiscal_year, "codes": list(codes)}).fetchall()
+
+
+# The positive answers of one standard question, as survey_results.kpi counts them (a test checks the two agree):
+# multiple choice: answered − none for intention_to_act when `none` was counted, else the largest positive
+# option; otherwise the sum of the positive options.
+_POSITIVE = """
+CASE WHEN t.kind = 'multiple_choice' AND t.code = 'intention_to_act' AND coalesce((q.counts->>'none')::int, 0) > 0
+          THEN q.answered - (q.counts->>'none')::int
+     WHEN t.kind = 'multiple_choice'
+          THEN coalesce((SELECT max(coalesce((q.counts->>o)::int, 0)) FROM unnest(t.positive) o), 0)
+     ELSE coalesce((SELECT sum(coalesce((q.counts->>o)::int, 0)) FROM unnest(t.positive) o), 0) END"""
+
+
+def _templates() -> dict:
+    codes = list(TEMPLATES)
+    return {"t_codes": codes, "t_kinds": [TEMPLATES[c].kind for c in codes],
+            # one positive list per template, as text (a 2-D SQL array would need equal lengths)
+            "t_positive": ["{" + ",".join(f'"{o}"' for o in TEMPLATES[c].positive) + "}" for c in codes]}
+
+
+_TEMPLATE_TABLE = ("(SELECT code, kind, positive::text[] AS positive "
+                   "FROM unnest(%(t_codes)s::text[], %(t_kinds)s::text[], %(t_positive)s::text[]) "
+                   "AS x(code, kind, positive))")
+
+
+def survey_kpis(conn, fiscal_year: int, codes) -> list[dict]:
+    """(area_code, level, template_code, positive, answered, questions) over the held events' surveys."""
+    return conn.execute(
+        f"WITH held AS ({_HELD_EVENTS}) "
+        "SELECT h.area_code, h.level, q.template_code, "
+        f"  sum({_POSITIVE}) AS positive, sum(q.answered) AS answered, count(*) AS questions "
+        f"FROM held h JOIN survey_questions q ON q.event_id = h.id JOIN {_TEMPLATE_TABLE} t ON t.code = q.template_code "
+        "GROUP BY 1, 2, 3", {"fy": fiscal_year, "codes": list(codes), **_templates()}).fetchall()
+
+
+def question_positive(conn, template_code: str, counts: dict, answered: int) -> int:
+    """The SQL rule for one question on its own (for the test that it agrees with survey_results.kpi)."""
+    from psycopg.types.json import Jsonb
+    row = conn.execute(
+        f"SELECT {_POSITIVE} AS positive FROM (SELECT %(code)s::text AS template_code, %(counts)s::jsonb AS counts, "
+        f"%(answered)s::int AS answered) q JOIN {_TEMPLATE_TABLE} t ON t.code = q.template_code",
+        {"code": template_code, "counts": Jsonb(counts), "answered": answered, **_templates()}).fetchone()
+    return int(row["positive"])
+
+
+def handout_totals(conn, fiscal_year: int, codes) -> list[dict]:
+    """(area_code, level, items, copies_printed, copies_distributed)."""
+    return conn.execute(
+        "SELECT h.area_code, h.level, count(*) AS items, coalesce(sum(h.copies_printed), 0) AS copies_printed, "
+        "  coalesce(sum(d.copies), 0) AS copies_distributed "
+        "FROM handouts h LEFT JOIN LATERAL (SELECT sum(copies) AS copies FROM handout_distributions "
+        "  WHERE handout_id = h.id) d ON true "
+        "WHERE h.fiscal_year = %(fy)s AND h.area_code = ANY(%(codes)s) GROUP BY 1, 2",
+        {"fy": fiscal_year, "codes": list(codes)}).fetchall()
+
+
+def trial_projects(conn, fiscal_year: int, codes) -> list[dict]:
+    """The year's trial projects in the areas, each with its contractors' amounts and its KPIs (by position)."""
+    params = {"fy": fiscal_year, "codes": list(codes)}
+    rows = conn.execute(
+        "SELECT p.id, p.name, p.status, p.level, p.area_code, "
+        "  coalesce((SELECT array_agg(c.amount_yen ORDER BY c.position) FROM trial_project_contractors c "
+        "            WHERE c.trial_project_id = p.id), '{}') AS amounts "
+        "FROM trial_projects p WHERE p.fiscal_year = %(fy)s AND p.area_code = ANY(%(codes)s) "
+        "ORDER BY p.area_code, p.created_at, p.id", params).fetchall()
+    kpis: dict = {}
+    for k in conn.execute(
+            "SELECT k.trial_project_id, k.code, k.label, k.target, k.measured, k.direction "
+            "FROM trial_project_kpis k JOIN trial_projects p ON p.id = k.trial_project_id "
+            "WHERE p.fiscal_year = %(fy)s AND p.area_code = ANY(%(codes)s) ORDER BY k.trial_project_id, k.position",
+            params):
+        kpis.setdefault(k["trial_project_id"], []).append(k)
+    for r in rows:
+        r["kpis"] = kpis.get(r["id"], [])
+    return rows
