@@ -10,24 +10,16 @@ from services.servicekit.errors import NotFound
 from services.servicekit.fiscal_year import fiscal_year_bounds, short_label
 from services.servicekit.jsonable import jsonable
 
-from . import access, statistics_repository as sql
+from . import access, statistics_buckets as buckets, statistics_repository as sql
 from .survey_results import TEMPLATES, share
 from .trial_project_rules import achieved, attainment, budget_total
 
 
 def _blank() -> dict:
-    return {"events_held": {"total": 0, "by_type": {}, "by_month": {}, "by_type_and_month": {}},
-            "events_cancelled": 0,
-            "attendance": {"total": 0, "by_category": {}},
-            "survey_respondents": 0,
-            "survey_kpis": {},
+    return {**buckets.blank(),
             "handouts": {"items": 0, "copies_printed": 0, "copies_distributed": 0},
             "trial_projects": {"count": 0, "verified": 0, "budget_yen": 0, "kpis": 0, "kpis_measured": 0,
                                "kpis_achieved": 0, "projects": []}}
-
-
-def _add(counter: dict, key, n=1):
-    counter[key] = counter.get(key, 0) + n
 
 
 def statistics(uow, principal, scope_area: str, fiscal_year: int, now) -> dict:
@@ -44,27 +36,23 @@ def statistics(uow, principal, scope_area: str, fiscal_year: int, now) -> dict:
             readable[key] = scope_contains(scope_area, key[1]) and access.can_read(principal, *key)
         return readable[key]
 
+    years = (fiscal_year, fiscal_year - 1)  # the previous year's survey KPIs stand beside this year's
+    buckets.refresh(conn, years, codes)
     areas: dict[str, dict] = {}
-    for row in filter(in_scope, sql.event_counts(conn, fiscal_year, codes)):
-        a = areas.setdefault(row["area_code"], _blank())
-        if row["status"] == "cancelled":
-            a["events_cancelled"] += row["n"]
-        if row["status"] != "held":
+    current_kpis: dict[str, dict] = {}
+    previous_kpis: dict[str, dict] = {}
+    for row in filter(in_scope, sql.bucket_figures(conn, fiscal_year, codes)):
+        figures, area_code = row["figures"], row["area_code"]
+        if row["fiscal_year"] != fiscal_year:
+            buckets.add_kpis(previous_kpis.setdefault(area_code, {}), figures["survey_kpis"])
             continue
-        eh = a["events_held"]
-        eh["total"] += row["n"]
-        _add(eh["by_type"], row["type"], row["n"])
-        _add(eh["by_month"], row["month"], row["n"])
-        _add(eh["by_type_and_month"].setdefault(row["type"], {}), row["month"], row["n"])
-    for row in filter(in_scope, sql.attendance(conn, fiscal_year, codes)):
-        a = areas[row["area_code"]]["attendance"]
-        a["total"] += row["people"]
-        _add(a["by_category"], row["category"], row["people"])
-    for row in filter(in_scope, sql.survey_respondents(conn, fiscal_year, codes)):
-        areas[row["area_code"]]["survey_respondents"] += row["respondents"]
-    current_kpis = _survey_kpis(conn, fiscal_year, codes, in_scope)
-    previous_kpis = _survey_kpis(conn, fiscal_year - 1, codes, in_scope)
-    for area_code in sorted(set(current_kpis) | set(previous_kpis)):
+        buckets.add_kpis(current_kpis.setdefault(area_code, {}), figures.pop("survey_kpis"))
+        if area_code in areas:  # an area with events at two levels
+            buckets.add_into(areas[area_code], figures)
+        else:  # the usual case: the bucket's freshly decoded figures become the area's
+            areas[area_code] = {**_blank(), **figures}
+    for area_code in sorted(code for code in set(current_kpis) | set(previous_kpis)
+                            if current_kpis.get(code) or previous_kpis.get(code)):
         a = areas.setdefault(area_code, _blank())
         for code in sorted(set(current_kpis.get(area_code, {})) | set(previous_kpis.get(area_code, {}))):
             cur = current_kpis.get(area_code, {}).get(code, {"positive": 0, "answered": 0, "events": 0})
@@ -87,28 +75,16 @@ def statistics(uow, principal, scope_area: str, fiscal_year: int, now) -> dict:
         t["kpis"] += len(p["kpis"])
         t["kpis_measured"] += len(measured)
         t["kpis_achieved"] += len(reached)
+        # numerics made plain one by one: jsonable over the whole answer would walk thousands of plain counts
         t["projects"].append({"id": p["id"], "name": p["name"], "status": p["status"], "budget_yen": budget,
-                              "kpis": [{"code": k["code"], "label": k["label"], "target": k["target"],
-                                        "measured": k["measured"],
+                              "kpis": [{"code": k["code"], "label": k["label"], "target": jsonable(k["target"]),
+                                        "measured": jsonable(k["measured"]),
                                         "attainment": attainment(k["target"], k["measured"], k["direction"])}
                                        for k in p["kpis"]]})
     start, end = fiscal_year_bounds(fiscal_year)
-    return jsonable({"scope_area": scope_area, "fiscal_year": fiscal_year, "fiscal_year_label": short_label(fiscal_year),
-                     "period": {"from": start, "to": end}, "as_of": now,
-                     "areas": dict(sorted(areas.items())), "totals": roll_up(areas)})
-
-
-def _survey_kpis(conn, fiscal_year: int, codes, in_scope) -> dict:
-    """{area: {template: {positive, answered, events}}} over the year's held events' surveys in scope
-    (`events` counts the questions asked, one per survey unless a survey repeats a standard question)."""
-    out: dict = {}
-    for row in filter(in_scope, sql.survey_kpis(conn, fiscal_year, codes)):
-        slot = out.setdefault(row["area_code"], {}).setdefault(row["template_code"],
-                                                                {"positive": 0, "answered": 0, "events": 0})
-        slot["positive"] += int(row["positive"])
-        slot["answered"] += int(row["answered"])
-        slot["events"] += row["questions"]
-    return out
+    return {"scope_area": scope_area, "fiscal_year": fiscal_year, "fiscal_year_label": short_label(fiscal_year),
+            "period": jsonable({"from": start, "to": end}), "as_of": jsonable(now),
+            "areas": dict(sorted(areas.items())), "totals": roll_up(areas)}
 
 
 def roll_up(areas: dict) -> dict:
@@ -116,20 +92,7 @@ def roll_up(areas: dict) -> dict:
     total = _blank()
     total["trial_projects"].pop("projects")
     for a in areas.values():
-        eh = total["events_held"]
-        eh["total"] += a["events_held"]["total"]
-        for k, n in a["events_held"]["by_type"].items():
-            _add(eh["by_type"], k, n)
-        for k, n in a["events_held"]["by_month"].items():
-            _add(eh["by_month"], k, n)
-        for t, months in a["events_held"]["by_type_and_month"].items():
-            for m, n in months.items():
-                _add(eh["by_type_and_month"].setdefault(t, {}), m, n)
-        total["events_cancelled"] += a["events_cancelled"]
-        total["attendance"]["total"] += a["attendance"]["total"]
-        for k, n in a["attendance"]["by_category"].items():
-            _add(total["attendance"]["by_category"], k, n)
-        total["survey_respondents"] += a["survey_respondents"]
+        buckets.add_into(total, a)
         for code, s in a["survey_kpis"].items():
             slot = total["survey_kpis"].setdefault(code, {"label": s["label"], "positive": 0, "answered": 0,
                                                           "events": 0, "previous": {"positive": 0, "answered": 0,

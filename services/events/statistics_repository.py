@@ -1,41 +1,62 @@
-"""SQL for the dashboard statistics: every figure is filtered by fiscal year and the scope's area codes and
-summed in PostgreSQL, grouped by (area_code, level) so that the use case can apply the read rule per group
-instead of per row. A fiscal year of a prefecture is ~10,000 events at national scale; only a few hundred
-grouped rows come back."""
+"""SQL for the dashboard statistics. Events, attendance and surveys are summed in PostgreSQL per bucket
+(fiscal year, area, host level) and kept in event_statistics (recomputed when triggers have marked a bucket
+stale); handouts and trial projects are few and read per (fiscal year, area) directly. Everything is grouped by
+(area_code, level) so that the use case applies the read rule per group, not per row."""
 from __future__ import annotations
+
+from psycopg.types.json import Jsonb
 
 from .survey_results import TEMPLATES
 
-_HELD_EVENTS = ("SELECT id, area_code, host_level AS level FROM events "
-                "WHERE fiscal_year = %(fy)s AND area_code = ANY(%(codes)s) AND status = 'held'")
+# The buckets to recompute, as a relation: (fiscal_year, area_code, level).
+_BUCKETS = ("(SELECT * FROM unnest(%(fys)s::int[], %(areas)s::text[], %(levels)s::text[]) "
+            "AS b(fiscal_year, area_code, level))")
+_BUCKET_EVENTS = (f"SELECT e.id, e.fiscal_year, e.area_code, e.host_level AS level, e.status, e.type, e.first_day "
+                  f"FROM {_BUCKETS} b JOIN events e ON e.fiscal_year = b.fiscal_year AND e.area_code = b.area_code "
+                  f"AND e.host_level = b.level")
+_HELD_EVENTS = f"SELECT * FROM ({_BUCKET_EVENTS}) be WHERE status = 'held'"
 
 
-def event_counts(conn, fiscal_year: int, codes) -> list[dict]:
-    """(area_code, level, status, type, month, n) for every event of the year, whatever its status (an area
-    with only planned events still appears on the dashboard, with zeros)."""
+def _bucket_params(buckets) -> dict:
+    buckets = list(buckets)
+    return {"fys": [b[0] for b in buckets], "areas": [b[1] for b in buckets], "levels": [b[2] for b in buckets]}
+
+
+def claim_stale_buckets(conn, fiscal_years, codes) -> set[tuple]:
+    """Take the stale marks of these years and areas: {(fiscal_year, area_code, level)}. A concurrent claimer
+    waits for this transaction and then finds them gone (and reads what this one wrote)."""
+    return {(r["fiscal_year"], r["area_code"], r["level"]) for r in conn.execute(
+        "DELETE FROM event_statistics_stale WHERE fiscal_year = ANY(%s) AND area_code = ANY(%s) "
+        "RETURNING fiscal_year, area_code, level", (list(fiscal_years), list(codes)))}
+
+
+def event_counts(conn, buckets) -> list[dict]:
+    """(fiscal_year, area_code, level, status, type, month, n) for every event of the buckets, whatever its
+    status (an area with only planned events still appears on the dashboard, with zeros)."""
     return conn.execute(
-        "SELECT area_code, host_level AS level, status, type, to_char(first_day, 'YYYY-MM') AS month, "
-        "count(*) AS n FROM events WHERE fiscal_year = %(fy)s AND area_code = ANY(%(codes)s) "
-        "GROUP BY 1, 2, 3, 4, 5", {"fy": fiscal_year, "codes": list(codes)}).fetchall()
+        f"SELECT fiscal_year, area_code, level, status, type, to_char(first_day, 'YYYY-MM') AS month, count(*) AS n "
+        f"FROM ({_BUCKET_EVENTS}) be GROUP BY 1, 2, 3, 4, 5, 6", _bucket_params(buckets)).fetchall()
 
 
-def attendance(conn, fiscal_year: int, codes) -> list[dict]:
-    """(area_code, level, category, people) over held events: head counts plus attended registrations."""
+def attendance(conn, buckets) -> list[dict]:
+    """(fiscal_year, area_code, level, category, people) over held events: head counts plus attended
+    registrations."""
     return conn.execute(
         f"WITH held AS ({_HELD_EVENTS}) "
-        "SELECT area_code, level, category, sum(people) AS people FROM ("
-        "  SELECT h.area_code, h.level, a.category, a.people FROM held h JOIN attendance_counts a ON a.event_id = h.id"
+        "SELECT fiscal_year, area_code, level, category, sum(people) AS people FROM ("
+        "  SELECT h.fiscal_year, h.area_code, h.level, a.category, a.people"
+        "  FROM held h JOIN attendance_counts a ON a.event_id = h.id"
         "  UNION ALL"
-        "  SELECT h.area_code, h.level, r.attendee_category, coalesce(r.attended_people, r.people)"
+        "  SELECT h.fiscal_year, h.area_code, h.level, r.attendee_category, coalesce(r.attended_people, r.people)"
         "  FROM held h JOIN registrations r ON r.event_id = h.id AND r.status = 'attended') counted "
-        "GROUP BY 1, 2, 3", {"fy": fiscal_year, "codes": list(codes)}).fetchall()
+        "GROUP BY 1, 2, 3, 4", _bucket_params(buckets)).fetchall()
 
 
-def survey_respondents(conn, fiscal_year: int, codes) -> list[dict]:
+def survey_respondents(conn, buckets) -> list[dict]:
     return conn.execute(
-        f"WITH held AS ({_HELD_EVENTS}) SELECT h.area_code, h.level, sum(s.respondents) AS respondents "
-        "FROM held h JOIN surveys s ON s.event_id = h.id GROUP BY 1, 2",
-        {"fy": fiscal_year, "codes": list(codes)}).fetchall()
+        f"WITH held AS ({_HELD_EVENTS}) SELECT h.fiscal_year, h.area_code, h.level, "
+        "sum(s.respondents) AS respondents FROM held h JOIN surveys s ON s.event_id = h.id GROUP BY 1, 2, 3",
+        _bucket_params(buckets)).fetchall()
 
 
 # The positive answers of one standard question, as survey_results.kpi counts them (a test checks the two agree):
@@ -61,24 +82,48 @@ _TEMPLATE_TABLE = ("(SELECT code, kind, positive::text[] AS positive "
                    "AS x(code, kind, positive))")
 
 
-def survey_kpis(conn, fiscal_year: int, codes) -> list[dict]:
-    """(area_code, level, template_code, positive, answered, questions) over the held events' surveys."""
+def survey_kpis(conn, buckets) -> list[dict]:
+    """(fiscal_year, area_code, level, template_code, positive, answered, questions) over the held events'
+    surveys."""
     return conn.execute(
         f"WITH held AS ({_HELD_EVENTS}) "
-        "SELECT h.area_code, h.level, q.template_code, "
+        "SELECT h.fiscal_year, h.area_code, h.level, q.template_code, "
         f"  sum({_POSITIVE}) AS positive, sum(q.answered) AS answered, count(*) AS questions "
         f"FROM held h JOIN survey_questions q ON q.event_id = h.id JOIN {_TEMPLATE_TABLE} t ON t.code = q.template_code "
-        "GROUP BY 1, 2, 3", {"fy": fiscal_year, "codes": list(codes), **_templates()}).fetchall()
+        "GROUP BY 1, 2, 3, 4", {**_bucket_params(buckets), **_templates()}).fetchall()
 
 
 def question_positive(conn, template_code: str, counts: dict, answered: int) -> int:
     """The SQL rule for one question on its own (for the test that it agrees with survey_results.kpi)."""
-    from psycopg.types.json import Jsonb
     row = conn.execute(
         f"SELECT {_POSITIVE} AS positive FROM (SELECT %(code)s::text AS template_code, %(counts)s::jsonb AS counts, "
         f"%(answered)s::int AS answered) q JOIN {_TEMPLATE_TABLE} t ON t.code = q.template_code",
         {"code": template_code, "counts": Jsonb(counts), "answered": answered, **_templates()}).fetchone()
     return int(row["positive"])
+
+
+def store_buckets(conn, figures: dict[tuple, dict], emptied) -> None:
+    """Write recomputed figures ({(fiscal_year, area_code, level): figures}); drop the buckets left without events.
+    A concurrent refresh of the same bucket waits on the row and then overwrites it with its own, newer result."""
+    if figures:
+        conn.execute(
+            "INSERT INTO event_statistics (fiscal_year, area_code, level, figures) "
+            "SELECT * FROM unnest(%(fys)s::int[], %(areas)s::text[], %(levels)s::text[], %(figures)s::jsonb[]) "
+            "ON CONFLICT (fiscal_year, area_code, level) DO UPDATE SET figures = EXCLUDED.figures, refreshed_at = now()",
+            {**_bucket_params(figures), "figures": [Jsonb(f) for f in figures.values()]})
+    if emptied:
+        conn.execute(f"DELETE FROM event_statistics s USING {_BUCKETS} WHERE (s.fiscal_year, s.area_code, s.level) = "
+                     "(b.fiscal_year, b.area_code, b.level)", _bucket_params(emptied))
+
+
+def bucket_figures(conn, fiscal_year: int, codes) -> list[dict]:
+    """(fiscal_year, area_code, level, figures) of the year's buckets in the areas, and of the previous year's
+    only their survey KPIs (they stand beside this year's)."""
+    return conn.execute(
+        "SELECT fiscal_year, area_code, level, CASE WHEN fiscal_year = %(fy)s THEN figures "
+        "  ELSE jsonb_build_object('survey_kpis', figures->'survey_kpis') END AS figures "
+        "FROM event_statistics WHERE fiscal_year IN (%(fy)s, %(fy)s - 1) AND area_code = ANY(%(codes)s)",
+        {"fy": fiscal_year, "codes": list(codes)}).fetchall()
 
 
 def handout_totals(conn, fiscal_year: int, codes) -> list[dict]:
@@ -96,14 +141,14 @@ def trial_projects(conn, fiscal_year: int, codes) -> list[dict]:
     """The year's trial projects in the areas, each with its contractors' amounts and its KPIs (by position)."""
     params = {"fy": fiscal_year, "codes": list(codes)}
     rows = conn.execute(
-        "SELECT p.id, p.name, p.status, p.level, p.area_code, "
+        "SELECT p.id::text AS id, p.name, p.status, p.level, p.area_code, "
         "  coalesce((SELECT array_agg(c.amount_yen ORDER BY c.position) FROM trial_project_contractors c "
         "            WHERE c.trial_project_id = p.id), '{}') AS amounts "
         "FROM trial_projects p WHERE p.fiscal_year = %(fy)s AND p.area_code = ANY(%(codes)s) "
         "ORDER BY p.area_code, p.created_at, p.id", params).fetchall()
     kpis: dict = {}
     for k in conn.execute(
-            "SELECT k.trial_project_id, k.code, k.label, k.target, k.measured, k.direction "
+            "SELECT k.trial_project_id::text AS trial_project_id, k.code, k.label, k.target, k.measured, k.direction "
             "FROM trial_project_kpis k JOIN trial_projects p ON p.id = k.trial_project_id "
             "WHERE p.fiscal_year = %(fy)s AND p.area_code = ANY(%(codes)s) ORDER BY k.trial_project_id, k.position",
             params):
