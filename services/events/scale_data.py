@@ -271,6 +271,8 @@ def load(conn, target: int, seed: float = 0.7) -> int:
             for statement in (TRIAL_PROJECTS, CONTRACTOR_ROWS, KPI_ROWS, EVENTS, SESSIONS, HEAD_COUNTS,
                               REGISTRATIONS, SURVEYS, SURVEY_QUESTIONS, HANDOUTS, DISTRIBUTIONS):
                 conn.execute(statement, params)
+        # ON COMMIT DROP is not enough when the caller's transaction goes on (ours is then a savepoint)
+        conn.execute("DROP TABLE scale_new, scale_areas")
     return added
 
 
