@@ -6,7 +6,8 @@ Generates, in its own namespace (`tsunagu_bench_national`):
   TSUNAGU_AREAS_EXTRA_DIR, so referrals and organisations spread over the whole country;
 - N referrals (default 10,000,000) over five fiscal years (FY2021–FY2025), with realistic status mixes, accept and
   close times, and a keyed identity hash per person (random bytes stand in for ciphertext: nothing is decrypted);
-- M organisations (default 200,000) with the members service's own scale generator;
+- M organisations (default 200,000) with the members service's own scale generator, and PFs (every prefecture
+  and bureau, half the municipalities) with members and dated histories;
 - E events (default 100,000) over the same five fiscal years with the events service's scale generator (sessions,
   head counts, anonymous registration counts, survey results, handouts, trial projects).
 Then it starts the real stack there and measures GET /v1/dashboard for 北海道 (prefecture staff), 胆振 and 登別市,
@@ -127,6 +128,7 @@ def generate_organizations(target: int) -> int:
         if have < target:
             scale_data.load(conn, target - have, seed=have + 1)
             conn.commit()
+        print(f"  PFs and memberships: {scale_data.load_memberships(conn)}")
     scale_data.vacuum_analyze(dsn)
     return max(have, target)
 
