@@ -2,7 +2,8 @@
 
 Triggers mark a bucket stale whenever one of its events, head counts, registrations or surveys changes
 (migration 0002). Before the statistics use case reads buckets it recomputes the stale ones among them from the
-base tables, in its own transaction, so a dashboard always shows committed data as of its call. Recomputing a
+base tables, in its own transaction, so a dashboard always shows committed data as of its call; the service's
+housekeeping timer recomputes the others in batches. Recomputing a
 bucket is one municipality's (or bureau's, or prefecture's) year: tens of events, not the ~10,000 of a
 prefecture's year.
 """
@@ -27,7 +28,16 @@ def _add(counter: dict, key, n: int) -> None:
 
 def refresh(conn, fiscal_years, codes) -> int:
     """Recompute the stale buckets of these fiscal years and areas; returns how many."""
-    stale = sql.claim_stale_buckets(conn, fiscal_years, codes)
+    return _recompute(conn, sql.claim_stale_buckets(conn, fiscal_years, codes))
+
+
+def refresh_any(conn, limit: int = 500) -> int:
+    """Recompute up to `limit` stale buckets, whichever they are (housekeeping: keeps the marks of buckets
+    nobody looks at from piling up, and the first look at a dashboard fast)."""
+    return _recompute(conn, sql.claim_any_stale_buckets(conn, limit))
+
+
+def _recompute(conn, stale: set) -> int:
     if stale:
         figures = compute(conn, stale)
         sql.store_buckets(conn, figures, emptied=stale - set(figures))

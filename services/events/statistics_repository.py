@@ -30,6 +30,15 @@ def claim_stale_buckets(conn, fiscal_years, codes) -> set[tuple]:
         "RETURNING fiscal_year, area_code, level", (list(fiscal_years), list(codes)))}
 
 
+def claim_any_stale_buckets(conn, limit: int) -> set[tuple]:
+    """Take every mark of up to `limit` stale buckets, whichever years and areas (for housekeeping)."""
+    return {(r["fiscal_year"], r["area_code"], r["level"]) for r in conn.execute(
+        "DELETE FROM event_statistics_stale s USING (SELECT DISTINCT fiscal_year, area_code, level "
+        "  FROM event_statistics_stale LIMIT %s) b "
+        "WHERE (s.fiscal_year, s.area_code, s.level) = (b.fiscal_year, b.area_code, b.level) "
+        "RETURNING s.fiscal_year, s.area_code, s.level", (limit,))}
+
+
 def event_counts(conn, buckets) -> list[dict]:
     """(fiscal_year, area_code, level, status, type, month, n) for every event of the buckets, whatever its
     status (an area with only planned events still appears on the dashboard, with zeros)."""

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from services.events import event_catalogue, outcomes, repository as repo, scale_data
-from services.events import statistics, statistics_repository
+from services.events import statistics, statistics_buckets, statistics_repository
 from services.events.access import can_read
 from services.events.schemas import AttendanceSchema, EventCreateSchema, SurveySchema
 from services.events.survey_results import TEMPLATES, kpi, share
@@ -225,6 +225,21 @@ def test_generation_tops_up_only_what_is_missing(scale_db, generated):
                             (scale_data.scale_event_id(2040),)).fetchone()["n"] == 1
     assert after["events"] == before["events"] + 40 and after["trial_projects"] == before["trial_projects"] + 1
     assert after["sessions"] > before["sessions"] and after["pfs"] == before["pfs"]
+
+
+def test_housekeeping_recomputes_stale_buckets_in_batches(scale_db, generated):
+    def stale(conn):
+        return {tuple(r.values()) for r in conn.execute(
+            "SELECT DISTINCT fiscal_year, area_code, level FROM event_statistics_stale")}
+
+    with scale_db.connection() as conn:
+        before = stale(conn)
+        assert len(before) > 60  # the generated events marked their buckets
+        assert statistics_buckets.refresh_any(conn, limit=60) == 60
+        done = before - stale(conn)
+        kept = {tuple(r.values()) for r in conn.execute(
+            "SELECT fiscal_year, area_code, level FROM event_statistics")}
+    assert len(done) == 60 and done <= kept
 
 
 @pytest.mark.parametrize("principal, scope_area, fiscal_year", [
