@@ -22,21 +22,25 @@ def _bucket_params(buckets) -> dict:
     return {"fys": [b[0] for b in buckets], "areas": [b[1] for b in buckets], "levels": [b[2] for b in buckets]}
 
 
+# Marks are locked in one order (then deleted), so that two refreshers claiming overlapping marks queue up
+# instead of deadlocking; the second finds the first's marks gone and reads what the first wrote.
+_CLAIM = ("DELETE FROM event_statistics_stale s USING ("
+          "  SELECT ctid FROM event_statistics_stale WHERE {where} "
+          "  ORDER BY fiscal_year, area_code, level, ctid FOR UPDATE) claimed "
+          "WHERE s.ctid = claimed.ctid RETURNING s.fiscal_year, s.area_code, s.level")
+
+
 def claim_stale_buckets(conn, fiscal_years, codes) -> set[tuple]:
-    """Take the stale marks of these years and areas: {(fiscal_year, area_code, level)}. A concurrent claimer
-    waits for this transaction and then finds them gone (and reads what this one wrote)."""
+    """Take the stale marks of these years and areas: {(fiscal_year, area_code, level)}."""
     return {(r["fiscal_year"], r["area_code"], r["level"]) for r in conn.execute(
-        "DELETE FROM event_statistics_stale WHERE fiscal_year = ANY(%s) AND area_code = ANY(%s) "
-        "RETURNING fiscal_year, area_code, level", (list(fiscal_years), list(codes)))}
+        _CLAIM.format(where="fiscal_year = ANY(%s) AND area_code = ANY(%s)"), (list(fiscal_years), list(codes)))}
 
 
 def claim_any_stale_buckets(conn, limit: int) -> set[tuple]:
     """Take every mark of up to `limit` stale buckets, whichever years and areas (for housekeeping)."""
     return {(r["fiscal_year"], r["area_code"], r["level"]) for r in conn.execute(
-        "DELETE FROM event_statistics_stale s USING (SELECT DISTINCT fiscal_year, area_code, level "
-        "  FROM event_statistics_stale LIMIT %s) b "
-        "WHERE (s.fiscal_year, s.area_code, s.level) = (b.fiscal_year, b.area_code, b.level) "
-        "RETURNING s.fiscal_year, s.area_code, s.level", (limit,))}
+        _CLAIM.format(where="(fiscal_year, area_code, level) IN (SELECT DISTINCT fiscal_year, area_code, level "
+                            "FROM event_statistics_stale ORDER BY 1, 2, 3 LIMIT %s)"), (limit,))}
 
 
 def event_counts(conn, buckets) -> list[dict]:
@@ -113,11 +117,13 @@ def question_positive(conn, template_code: str, counts: dict, answered: int) -> 
 
 def store_buckets(conn, figures: dict[tuple, dict], emptied) -> None:
     """Write recomputed figures ({(fiscal_year, area_code, level): figures}); drop the buckets left without events.
-    A concurrent refresh of the same bucket waits on the row and then overwrites it with its own, newer result."""
+    A concurrent refresh of the same bucket (marked again meanwhile) waits on the row and then overwrites it with
+    its own, newer result."""
     if figures:
         conn.execute(
             "INSERT INTO event_statistics (fiscal_year, area_code, level, figures) "
             "SELECT * FROM unnest(%(fys)s::int[], %(areas)s::text[], %(levels)s::text[], %(figures)s::jsonb[]) "
+            "ORDER BY 1, 2, 3 "  # one order, as for the marks
             "ON CONFLICT (fiscal_year, area_code, level) DO UPDATE SET figures = EXCLUDED.figures, refreshed_at = now()",
             {**_bucket_params(figures), "figures": [Jsonb(f) for f in figures.values()]})
     if emptied:

@@ -22,6 +22,7 @@ from services.servicekit.caller import Principal
 from services.servicekit.database import UnitOfWork
 from services.servicekit.errors import NotFound
 from services.servicekit.pg_pool import open_pool
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 5, 1, tzinfo=timezone.utc)
@@ -240,6 +241,33 @@ def test_housekeeping_recomputes_stale_buckets_in_batches(scale_db, generated):
         kept = {tuple(r.values()) for r in conn.execute(
             "SELECT fiscal_year, area_code, level FROM event_statistics")}
     assert len(done) == 60 and done <= kept
+
+
+def test_a_second_refresher_waits_for_the_first_and_then_finds_its_buckets_done(scale_db, generated):
+    import threading
+    with scale_db.connection() as conn:  # a fresh mark on 登別市's FY2023 bucket
+        planned_event(scale_db, NOBORIBETSU, "012301", "2023-11-03", type="forum")
+        assert conn.execute("SELECT count(*) AS n FROM event_statistics_stale WHERE fiscal_year = 2023 "
+                            "AND area_code = '012301'").fetchone()["n"] >= 1
+    second: dict = {}
+    with scale_db.connection() as first:
+        with first.transaction():
+            first_pid = first.info.backend_pid
+            assert statistics_buckets.refresh(first, [2023], ["012301"]) >= 1
+
+            def refresh_again():
+                with scale_db.connection() as conn:
+                    second["pid"] = conn.info.backend_pid
+                    second["refreshed"] = statistics_buckets.refresh(conn, [2023], ["012301"])
+
+            thread = threading.Thread(target=refresh_again)
+            thread.start()
+            with scale_db.connection() as watcher:
+                wait_until(lambda: watcher.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND %s = ANY(pg_blocking_pids(pid))",
+                    (second.get("pid"), first_pid)).fetchone(), message="the second refresher to wait on the first")
+        thread.join(timeout=20)
+    assert second["refreshed"] == 0
 
 
 @pytest.mark.parametrize("principal, scope_area, fiscal_year", [
