@@ -6,13 +6,15 @@ Generates, in its own namespace (`tsunagu_bench_national`):
   TSUNAGU_AREAS_EXTRA_DIR, so referrals and organisations spread over the whole country;
 - N referrals (default 10,000,000) over five fiscal years (FY2021–FY2025), with realistic status mixes, accept and
   close times, and a keyed identity hash per person (random bytes stand in for ciphertext: nothing is decrypted);
-- M organisations (default 200,000) with the members service's own scale generator.
+- M organisations (default 200,000) with the members service's own scale generator, and PFs (every prefecture
+  and bureau, half the municipalities) with members and dated histories;
+- E events (default 100,000) over the same five fiscal years with the events service's scale generator (sessions,
+  head counts, anonymous registration counts, survey results, handouts, trial projects).
 Then it starts the real stack there and measures GET /v1/dashboard for 北海道 (prefecture staff), 胆振 and 登別市,
 printing p50/p95/p99. Generation is idempotent: rerunning only tops up what is missing.
 
-  python bench/dashboard_national.py [--referrals 10000000] [--organizations 200000] [--requests 50]
-
-Not yet generated here: national-scale events (100,000 over five fiscal years); see the closing note.
+  python bench/dashboard_national.py [--referrals 10000000] [--organizations 200000] [--events 100000]
+                                     [--requests 50]
 """
 from __future__ import annotations
 
@@ -136,8 +138,18 @@ def generate_organizations(target: int) -> int:
         if have < target:
             scale_data.load(conn, target - have, seed=have + 1)
             conn.commit()
+        print(f"  PFs and memberships: {scale_data.load_memberships(conn)}")
     scale_data.vacuum_analyze(dsn)
     return max(have, target)
+
+
+def generate_events(target: int) -> int:
+    from services.events import scale_data
+    dsn = settings.database_url("events")
+    with psycopg.connect(dsn) as conn:
+        scale_data.load(conn, target)
+    scale_data.vacuum_analyze(dsn)
+    return target
 
 
 def measure(stack, token, label, params, requests_n):
@@ -161,6 +173,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--referrals", type=int, default=10_000_000)
     parser.add_argument("--organizations", type=int, default=200_000)
+    parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--fy", type=int, default=2025)
     args = parser.parse_args()
@@ -170,6 +183,7 @@ def main():
     started = time.monotonic()
     print(f"referrals: {generate_referrals(args.referrals):,}")
     print(f"organisations: {generate_organizations(args.organizations):,}")
+    print(f"events: {generate_events(args.events):,}")
     print(f"data ready in {time.monotonic() - started:.0f} s")
     from tests.support.stack import Stack
     stack = Stack(Path(tempfile.mkdtemp()), extra_env={"TSUNAGU_AREAS_EXTRA_DIR": str(AREAS_DIR)}).start()

@@ -17,7 +17,7 @@ from services.servicekit.ops_endpoints import OperationsEndpoints
 from services.servicekit.reliable_events import reliable_event_handler
 
 from . import (event_catalogue, local_copies, outcomes, registration_desk, schemas, statistics as stats,
-               survey_results, trial_projects)
+               statistics_buckets, survey_results, trial_projects)
 from .integration_events import MEMBERS_SOURCE
 from .personal_data import default_keyring
 
@@ -203,13 +203,17 @@ class EventsService(OperationsEndpoints):
     @timer(interval=HOUSEKEEPING_INTERVAL)
     def housekeeping(self):
         """Expire waitlist/approval offers not taken up (and pass the place on); erase named participants'
-        personal data N days after their event."""
+        personal data N days after their event; recompute stale dashboard figures."""
         with self.db.unit_of_work() as uow:
             expired = registration_desk.expire_offers(uow, now())
         with self.db.unit_of_work() as uow:
             erased = registration_desk.erase_personal_data(uow, now().date(), retention_days())
+        with self.db.unit_of_work() as uow:
+            refreshed = statistics_buckets.refresh_any(uow.conn)
         if expired or erased:
             log.info("housekeeping: %d offers expired, %d registrations' personal data erased", expired, erased)
+        if refreshed:
+            log.info("housekeeping: dashboard figures of %d (fiscal year, area) buckets recomputed", refreshed)
 
     # --- local copies of the members service's PFs, organisations, memberships ------------------------------
     def _apply(self, event, apply):

@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from psycopg import errors as pg_errors
+from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from services.servicekit.errors import Conflict
@@ -433,26 +434,40 @@ def search_services(conn, query: DirectoryQuery, activity_type: str | None, page
 
 
 # ---- statistics (state as of a date, reconstructed from the dated histories) --------------------------------
+# Each history is read only for the scope's PFs (the scope's platforms first, then their histories by index):
+# the whole country's history sorted for DISTINCT ON took seconds at national scale whatever the scope.
 _PF_AS_OF = """
-    WITH state AS (
-        SELECT DISTINCT ON (h.platform_id) h.platform_id, h.to_phase AS phase, h.effective_on AS since
-        FROM platform_phase_history h WHERE h.effective_on <= %(as_of)s
-        ORDER BY h.platform_id, h.effective_on DESC, h.id DESC)
     SELECT p.id, p.name, p.level, p.area_code, p.parent_platform_id, s.phase, s.since
-    FROM platforms p JOIN state s ON s.platform_id = p.id
+    FROM platforms p CROSS JOIN LATERAL (
+        SELECT h.to_phase AS phase, h.effective_on AS since FROM platform_phase_history h
+        WHERE h.platform_id = p.id AND h.effective_on <= %(as_of)s
+        ORDER BY h.effective_on DESC, h.id DESC LIMIT 1) s
     WHERE p.area_code = ANY(%(areas)s::text[]) ORDER BY p.area_code, p.name"""
 
-_MEMBERSHIP_AS_OF = """
-    WITH state AS (
-        SELECT DISTINCT ON (h.membership_id) h.membership_id, h.to_status AS status, h.membership_class
-        FROM membership_history h WHERE h.effective_on <= %(as_of)s
-        ORDER BY h.membership_id, h.effective_on DESC, h.id DESC),
-    current AS (
-        SELECT m.id, m.platform_id, p.area_code, s.status, s.membership_class, o.legal_form, o.taxonomy_codes
-        FROM memberships m JOIN state s ON s.membership_id = m.id
-        JOIN platforms p ON p.id = m.platform_id JOIN organizations o ON o.id = m.organization_id
+# One pass over the scope's memberships: each one's state on the date (its latest history step by then) and,
+# for new_per_month, its first activation by then; the three breakdowns are summed from that one set.
+_MEMBERSHIP_COUNTS_AS_OF = """
+    WITH current AS (
+        SELECT m.id, m.platform_id, p.area_code, s.status, s.membership_class, o.legal_form, o.taxonomy_codes,
+               (SELECT min(a.effective_on) FROM membership_history a WHERE a.membership_id = m.id
+                AND a.to_status = 'active' AND a.effective_on <= %(as_of)s) AS activated_on
+        FROM platforms p JOIN memberships m ON m.platform_id = p.id JOIN organizations o ON o.id = m.organization_id
+        CROSS JOIN LATERAL (
+            SELECT h.to_status AS status, h.membership_class FROM membership_history h
+            WHERE h.membership_id = m.id AND h.effective_on <= %(as_of)s
+            ORDER BY h.effective_on DESC, h.id DESC LIMIT 1) s
         WHERE p.area_code = ANY(%(areas)s::text[]))
-"""
+    SELECT 'by_platform' AS figure, area_code, platform_id::text, status, membership_class AS value, count(*) AS n
+    FROM current GROUP BY area_code, platform_id, status, membership_class
+    UNION ALL
+    SELECT 'by_legal_form', area_code, NULL, NULL, legal_form, count(*) FROM current WHERE status = 'active'
+    GROUP BY area_code, legal_form
+    UNION ALL
+    SELECT 'by_field', area_code, NULL, NULL, field, count(*)
+    FROM current CROSS JOIN LATERAL unnest(taxonomy_codes) AS field WHERE status = 'active' GROUP BY area_code, field
+    UNION ALL
+    SELECT 'new_per_month', area_code, NULL, NULL, to_char(activated_on, 'YYYY-MM'), count(*)
+    FROM current WHERE activated_on IS NOT NULL GROUP BY area_code, to_char(activated_on, 'YYYY-MM')"""
 
 
 def platforms_as_of(conn, areas: list[str], as_of) -> list[dict]:
@@ -460,22 +475,18 @@ def platforms_as_of(conn, areas: list[str], as_of) -> list[dict]:
 
 
 def membership_counts_as_of(conn, areas: list[str], as_of) -> dict[str, list[dict]]:
-    params = {"areas": areas, "as_of": as_of}
-    return {
-        "by_platform": conn.execute(_MEMBERSHIP_AS_OF + """
-            SELECT area_code, platform_id, status, membership_class, count(*) AS n FROM current
-            GROUP BY area_code, platform_id, status, membership_class""", params).fetchall(),
-        "by_legal_form": conn.execute(_MEMBERSHIP_AS_OF + """
-            SELECT area_code, legal_form, count(*) AS n FROM current WHERE status = 'active'
-            GROUP BY area_code, legal_form""", params).fetchall(),
-        "by_field": conn.execute(_MEMBERSHIP_AS_OF + """
-            SELECT area_code, field, count(*) AS n FROM current CROSS JOIN LATERAL unnest(taxonomy_codes) AS field
-            WHERE status = 'active' GROUP BY area_code, field""", params).fetchall(),
-        "new_per_month": conn.execute("""
-            SELECT p.area_code, to_char(first.activated_on, 'YYYY-MM') AS month, count(*) AS n
-            FROM (SELECT h.membership_id, min(h.effective_on) AS activated_on FROM membership_history h
-                  WHERE h.to_status = 'active' AND h.effective_on <= %(as_of)s GROUP BY h.membership_id) first
-            JOIN memberships m ON m.id = first.membership_id JOIN platforms p ON p.id = m.platform_id
-            WHERE p.area_code = ANY(%(areas)s::text[])
-            GROUP BY p.area_code, month""", params).fetchall(),
-    }
+    """by_platform (area_code, platform_id, status, membership_class, n); by_legal_form (area_code, legal_form,
+    n) and by_field (area_code, field, n) of active members; new_per_month (area_code, month, n) of first
+    activations."""
+    out: dict[str, list[dict]] = {"by_platform": [], "by_legal_form": [], "by_field": [], "new_per_month": []}
+    column = {"by_platform": "membership_class", "by_legal_form": "legal_form", "by_field": "field",
+              "new_per_month": "month"}
+    # Thousands of rows for a prefecture: fetched at once as tuples (row-by-row dicts cost more than the SQL)
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(_MEMBERSHIP_COUNTS_AS_OF, {"areas": areas, "as_of": as_of}).fetchall()
+    for figure, area_code, platform_id, status, value, n in rows:
+        entry = {"area_code": area_code, column[figure]: value, "n": n}
+        if figure == "by_platform":
+            entry.update(platform_id=platform_id, status=status)
+        out[figure].append(entry)
+    return out

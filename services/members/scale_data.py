@@ -2,11 +2,16 @@
 written with COPY (the use cases would emit one event per organisation, which a benchmark does not need).
 Deterministic for a given seed. Names are made of area names and topic words, never of people.
 
+`load_memberships` then gives every prefecture and Hokkaido bureau a PF, and half the municipalities one, with
+dated phase and membership histories, at the sizes PFs have (a municipality's 10–60 members, a bureau's
+30–100, a prefecture's 100–300), so that the dashboard's as-of figures are measured on real volumes.
+
   python -m services.members.scale_data 200000
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import uuid
 
@@ -82,6 +87,94 @@ def load(conn, n: int, seed: int = 7, batch: int = 5000) -> int:
     return written
 
 
+PF_SUFFIX = "孤独・孤立対策官民連携プラットフォーム"
+
+# Members of each PF: active organisations at home in its area (a prefecture's or bureau's: anywhere in it),
+# taken in a fixed pseudo-random order up to its size, so that a rerun selects the same ones and adds nothing;
+# they apply after the PF started (its first phase step, 180 days before its current phase).
+_MEMBERSHIPS = """
+WITH candidates AS (
+    SELECT p.id AS platform_id, p.level, o.id AS organization_id, p.phase_since - 180 AS pf_started,
+           row_number() OVER (PARTITION BY p.id ORDER BY md5(o.id::text || p.id::text)) AS rank,
+           CASE p.level WHEN 'prefecture' THEN 100 + abs(hashtext(p.id::text)) %% 201
+                        WHEN 'bureau' THEN 30 + abs(hashtext(p.id::text)) %% 71
+                        ELSE 10 + abs(hashtext(p.id::text)) %% 51 END AS size
+    FROM organizations o
+    CROSS JOIN LATERAL unnest(ARRAY[o.home_area_code, left(o.home_area_code, 2),
+                                    %(bureau_of)s::jsonb ->> o.home_area_code]) AS a(area_code)
+    JOIN platforms p ON p.area_code = a.area_code AND p.id = ANY(%(ids)s::uuid[])
+    WHERE o.active),
+drawn AS (
+    SELECT md5('tsunagu-scale-membership:' || organization_id || ':' || platform_id)::uuid AS id, organization_id,
+           platform_id, (ARRAY['member', 'member', 'member', 'core', 'steering', 'observer'])[1 + floor(random() * 6)::int]
+               AS membership_class,
+           CASE WHEN r < 0.85 THEN 'active' WHEN r < 0.92 THEN 'withdrawn' WHEN r < 0.97 THEN 'applied'
+                ELSE 'suspended' END AS status,
+           pf_started + floor(random() * greatest(30, date '2026-03-31' - pf_started))::int AS applied_on
+    FROM (SELECT *, random() AS r FROM candidates WHERE rank <= size) c),
+added AS (
+    INSERT INTO memberships (id, organization_id, platform_id, membership_class, status, status_since, joined_on)
+    SELECT id, organization_id, platform_id, membership_class, status,
+           applied_on + CASE status WHEN 'applied' THEN 0 WHEN 'active' THEN 14 ELSE 200 END,
+           CASE WHEN status <> 'applied' THEN applied_on + 14 END
+    FROM drawn ON CONFLICT DO NOTHING
+    RETURNING id, membership_class, status, status_since, joined_on)
+INSERT INTO membership_history (membership_id, action, from_status, to_status, membership_class, effective_on, actor)
+SELECT id, 'apply', NULL, 'applied', membership_class, coalesce(joined_on - 14, status_since), 'scale-data' FROM added
+UNION ALL
+SELECT id, 'approve', 'applied', 'active', membership_class, joined_on, 'scale-data' FROM added
+WHERE status <> 'applied'
+UNION ALL
+SELECT id, CASE status WHEN 'withdrawn' THEN 'withdraw' ELSE 'suspend' END, 'active', status, membership_class,
+       status_since, 'scale-data' FROM added WHERE status IN ('withdrawn', 'suspended')
+"""
+
+_PLATFORMS = """
+WITH added AS (
+    INSERT INTO platforms (id, name, level, area_code, phase, phase_since, revision)
+    SELECT id, name, level, area_code,
+           (ARRAY['initial', 'preparation', 'established', 'established', 'self_running'])[1 + floor(random() * 5)::int],
+           date '2021-04-01' + floor(random() * 1500)::int, 1
+    FROM unnest(%(ids)s::uuid[], %(names)s::text[], %(levels)s::text[], %(codes)s::text[]) AS a(id, name, level, area_code)
+    ON CONFLICT DO NOTHING
+    RETURNING id, phase, phase_since)
+INSERT INTO platform_phase_history (platform_id, from_phase, to_phase, effective_on, actor)
+SELECT id, NULL, 'initial', phase_since - 180, 'scale-data' FROM added  -- the start the memberships follow
+UNION ALL
+SELECT id, 'initial', phase, phase_since, 'scale-data' FROM added WHERE phase <> 'initial'
+"""
+
+
+def scale_platform_id(area_code: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://tsunagu.example.jp/scale/members-platform/{area_code}"))
+
+
+def load_memberships(conn, seed: float = 0.7) -> dict:
+    """PFs and their members (see the module's docstring), in one transaction; reruns add only what is
+    missing. Returns {"platforms": n, "memberships": n} as now present from this generator."""
+    registry = default_registry()
+    municipalities = registry.municipalities_in("JP")
+    bureaus = [a for a in registry.all() if a.level == "bureau"]
+    prefectures = sorted({m.code[:2] for m in municipalities})
+    # Half the municipalities have a PF (a fixed half: the same on every run).
+    with_pf = [m for m in municipalities if hashlib.md5(m.code.encode()).digest()[0] % 2 == 0]
+    areas = ([(code, "prefecture", registry.get(code).name) for code in prefectures]
+             + [(b.code, "bureau", b.name) for b in bureaus] + [(m.code, "municipality", m.name) for m in with_pf])
+    bureau_of = {m.code: m.parent_code for m in municipalities if m.parent_code in {b.code for b in bureaus}}
+    with conn.transaction():
+        conn.execute("SELECT setseed(%s)", (seed,))
+        conn.execute(_PLATFORMS, {"ids": [scale_platform_id(c) for c, _, _ in areas],
+                                  "names": [n + PF_SUFFIX for _, _, n in areas], "levels": [lv for _, lv, _ in areas],
+                                  "codes": [c for c, _, _ in areas]})
+        conn.execute(_MEMBERSHIPS, {"ids": [scale_platform_id(c) for c, _, _ in areas], "bureau_of": Jsonb(bureau_of)})
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM platforms WHERE id = ANY(%s::uuid[])) AS platforms, "
+            "(SELECT count(*) FROM memberships m JOIN membership_history h ON h.membership_id = m.id "
+            " AND h.actor = 'scale-data' AND h.action = 'apply') AS memberships",
+            ([scale_platform_id(c) for c, _, _ in areas],)).fetchone()
+    return dict(row) if isinstance(row, dict) else {"platforms": row[0], "memberships": row[1]}
+
+
 def main():
     parser = argparse.ArgumentParser(description="Load N synthetic organisations into the members database")
     parser.add_argument("n", type=int)
@@ -91,15 +184,18 @@ def main():
     from services.servicekit import settings
     with psycopg.connect(settings.database_url("members")) as conn:
         written = load(conn, args.n, args.seed)
+        conn.commit()
+        pfs = load_memberships(conn)
     vacuum_analyze(settings.database_url("members"))
-    print(f"{written} organisations written")
+    print(f"{written} organisations written; from the scale generator now: {pfs}")
 
 
 def vacuum_analyze(dsn: str) -> None:
     """After a bulk load: statistics for the planner, and the visibility map for index-only work."""
     import psycopg
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE organizations")
+        for table in ("organizations", "platforms", "platform_phase_history", "memberships", "membership_history"):
+            conn.execute(f"VACUUM ANALYZE {table}")
 
 
 if __name__ == "__main__":
