@@ -119,10 +119,12 @@ def generate_referrals(target: int, chunk: int = 1_000_000) -> int:
             have += n
             print(f"  referrals: {have:,} ({n / (time.monotonic() - started):,.0f} rows/s)", flush=True)
     # The trigger wrote a statistics delta for every row; fold them now rather than waiting for the timer.
-    from services.referrals.statistics_fold import fold_everything
+    from services.referrals.statistics_fold import cluster, fold_everything
     started = time.monotonic()
-    print(f"  statistics deltas folded: {fold_everything(settings.database_url('referrals'), 500_000):,} "
-          f"in {time.monotonic() - started:.0f} s", flush=True)
+    folded = fold_everything(settings.database_url("referrals"), 500_000)
+    if folded:  # a bulk load folds in random order: put each area's rows together again
+        cluster(settings.database_url("referrals"))
+    print(f"  statistics deltas folded: {folded:,} in {time.monotonic() - started:.0f} s", flush=True)
     with psycopg.connect(settings.database_url("referrals"), autocommit=True) as conn:
         for table in ("referrals", "referral_persons", "referral_counts_by_status", "referral_counts_by_category",
                       "referral_duration_histogram", "referral_statistics_deltas"):

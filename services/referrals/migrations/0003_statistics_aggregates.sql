@@ -19,21 +19,24 @@ CREATE TABLE referral_statistics_deltas (
 CREATE INDEX referral_statistics_deltas_area ON referral_statistics_deltas (area_code, created_at);
 
 -- Counts per municipality and Japan-time calendar month of creation (marginals: the dashboard needs by status and
--- by category, not their cross product, which would not aggregate much).
+-- by category, not their cross product, which would not aggregate much). A prefecture's year reads ~50,000 of
+-- these rows: they must sit on few pages. Rows of a month are created during that month (so stored together), and
+-- half-empty pages let the fold's updates stay on their page (HOT); after a bulk load, `statistics_fold --cluster`
+-- (measured at 10 M referrals: 300 ms → 45 ms for 北海道's year).
 CREATE TABLE referral_counts_by_status (
     area_code  text NOT NULL,
     month      date NOT NULL,
     status     text NOT NULL,
     n          bigint NOT NULL,
     PRIMARY KEY (area_code, month, status)
-);
+) WITH (fillfactor = 50);
 CREATE TABLE referral_counts_by_category (
     area_code  text NOT NULL,
     month      date NOT NULL,
     category   text NOT NULL,
     n          bigint NOT NULL,
     PRIMARY KEY (area_code, month, category)
-);
+) WITH (fillfactor = 50);
 
 -- Durations (time to accept / to close) as log-scale histograms per area above municipalities (bureau, prefecture)
 -- and month: a prefecture's fiscal year is at most 12 × a few hundred rows. Medians are not additive, histograms
@@ -45,7 +48,7 @@ CREATE TABLE referral_duration_histogram (
     bucket      integer NOT NULL,
     n           bigint NOT NULL,
     PRIMARY KEY (scope_code, month, kind, bucket)
-);
+) WITH (fillfactor = 50);
 
 -- Which areas a municipality's referrals count towards in the histograms (its bureau, its prefecture), written from
 -- the area registry by the service; a delta is folded once its municipality is here.

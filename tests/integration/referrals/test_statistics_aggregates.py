@@ -172,10 +172,11 @@ def test_a_change_after_folding_moves_a_referral_between_statuses(referrals):
         conn.execute("UPDATE referrals SET status = 'rejected', closed_at = %s WHERE id = %s",
                      (target["closed_at"], target["id"]))
     check(figures("23", *FY2019), referrals, AICHI, *FY2019)      # from the aggregates + one pending delta
-    run_cli = subprocess.run([sys.executable, "-m", "services.referrals.statistics_fold", "--batch", "1"],
-                             env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, cwd=REPO_ROOT,
+    run_cli = subprocess.run([sys.executable, "-m", "services.referrals.statistics_fold", "--batch", "1",
+                              "--cluster"], env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, cwd=REPO_ROOT,
                              capture_output=True, text=True, timeout=120)
     assert run_cli.returncode == 0 and "folded" in run_cli.stdout, run_cli.stderr
+    assert "clustered" in run_cli.stdout
     with connect("referrals") as conn:
         assert statistics_repository.pending_deltas(conn) == 0
     check(figures("23", *FY2019), referrals, AICHI, *FY2019)
