@@ -1,34 +1,54 @@
 """The dashboard's as-of figures (read per scope in one SQL pass) against a replay of the raw histories, on
-generated organisations, PFs and memberships; and the PF/membership generator's idempotence."""
+generated organisations, PFs and memberships; and the PF/membership generator's idempotence. In a database of its
+own: thousands of generated organisations would crowd the shared one's search results in the e2e tests."""
 from collections import Counter, defaultdict
 from datetime import date
 
 import psycopg
 import pytest
 
+from psycopg.rows import dict_row
+
 from services.members import access, scale_data, statistics
-from services.servicekit import settings
+from services.servicekit import migrations, settings
 from services.servicekit.areas.scope import scope_contains
 from services.servicekit.caller import Principal
+from services.servicekit.database import DatabaseSession
+from services.servicekit.pg_pool import open_pool
 from tests.integration.members.conftest import ADMIN
-from tests.support.fixtures import connect
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def generated(members_db):
-    with psycopg.connect(settings.database_url("members")) as conn:
+@pytest.fixture(scope="module")
+def scale_dsn(namespace):
+    name = settings.database_name("members") + "_scale"
+    admin_dsn = f"{settings.postgres_base_url()}/postgres"
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    dsn = f"{settings.postgres_base_url()}/{name}"
+    migrations.apply_migrations(dsn, "members")
+    yield dsn
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def generated(scale_dsn):
+    with psycopg.connect(scale_dsn) as conn:
         scale_data.load(conn, 3000, seed=5)
         conn.commit()
         first = scale_data.load_memberships(conn, seed=0.4)
-    return members_db, first
+    pool = open_pool(scale_dsn, min_size=1, max_size=2, name="members-scale-tests")
+    yield DatabaseSession(pool, producer="members", correlation_id="req-integration", consumer=None), first
+    pool.close()
 
 
-def replayed(scope_area: str, as_of: date) -> dict:
+def replayed(scale_dsn: str, scope_area: str, as_of: date) -> dict:
     """The same figures from the raw rows: each PF's and each membership's latest step on or before the date."""
     areas = set(access.areas_within(scope_area))
-    with connect("members") as conn:
+    with psycopg.connect(scale_dsn, row_factory=dict_row) as conn:
         pfs = {p["id"]: p for p in conn.execute("SELECT * FROM platforms") if p["area_code"] in areas}
         phases = conn.execute("SELECT * FROM platform_phase_history WHERE effective_on <= %s "
                               "ORDER BY effective_on, id", (as_of,)).fetchall()
@@ -77,11 +97,11 @@ def summed(result: dict) -> dict:
     (Principal("m", "municipality", "012301"), "012301", date(2024, 3, 31)),
     (ADMIN, "JP", date(2024, 9, 30)),
 ])
-def test_figures_equal_a_replay_of_the_histories(generated, principal, scope_area, as_of):
+def test_figures_equal_a_replay_of_the_histories(generated, scale_dsn, principal, scope_area, as_of):
     members_db, _ = generated
     with members_db.unit_of_work() as uow:
         result = statistics.compute(uow, principal, scope_area, as_of)
-    expected = replayed(scope_area, as_of)
+    expected = replayed(scale_dsn, scope_area, as_of)
     assert summed(result) == expected
     assert all(scope_contains(scope_area, code) for code in result["by_area"])
     assert result["totals"]["members"] == sum(f["members"] for f in result["by_area"].values())
@@ -99,9 +119,9 @@ def test_a_bureau_sees_only_its_own_municipalities(generated):
     assert {p["area_code"] for p in iburi["platforms"]} <= set(access.areas_within("01B04"))
 
 
-def test_memberships_are_generated_once_at_the_sizes_of_real_pfs(generated):
+def test_memberships_are_generated_once_at_the_sizes_of_real_pfs(generated, scale_dsn):
     _, first = generated
-    with psycopg.connect(settings.database_url("members")) as conn:
+    with psycopg.connect(scale_dsn) as conn:
         assert scale_data.load_memberships(conn, seed=0.9) == first
         sizes = {r[0]: r[1] for r in conn.execute(
             "SELECT p.level, max(n) FROM (SELECT platform_id, count(*) AS n FROM memberships GROUP BY 1) c "
