@@ -4,9 +4,9 @@ from flask import Blueprint, Response, g
 
 from services.events.schemas import (AttendanceResultSchema, AttendanceSchema, EventCreateSchema, EventQuerySchema,
                                      EventSchema, EventStatusChangeSchema, EventUpdateSchema, ExportAuditSchema,
-                                     PublicEventQuerySchema, PublicEventSchema, RegistrationCreateSchema,
-                                     RegistrationSchema, RegistrationStatusChangeSchema, SurveyResultSchema,
-                                     SurveySchema)
+                                     PersonalDataReadSchema, PublicEventQuerySchema, PublicEventSchema,
+                                     RegistrationCreateSchema, RegistrationSchema, RegistrationStatusChangeSchema,
+                                     SurveyResultSchema, SurveySchema)
 
 from .. import services_client
 from ..endpoints import PUBLIC, STAFF, endpoint
@@ -81,7 +81,7 @@ def register(event_id):
           response=RegistrationSchema,
           description="The person's name and contact only for the host PF's managers.")
 def get_registration(registration_id):
-    return _call("get_registration", str(registration_id))
+    return _call("get_registration", str(registration_id)), 200, {"Cache-Control": "no-store"}
 
 
 @endpoint(bp, "/v1/registrations/<uuid:registration_id>/status", "POST", summary="Change a registration's status",
@@ -121,6 +121,14 @@ def export_participants(event_id):
           tags=TAGS, response=ExportAuditSchema, many=True)
 def export_audit(event_id):
     return {"items": _call("export_audit", str(event_id))}
+
+
+@endpoint(bp, "/v1/events/<uuid:event_id>/personal-data-reads", summary="Audit trail of personal data reads",
+          audience=STAFF, tags=TAGS, response=PersonalDataReadSchema, many=True,
+          description="Every read of a named participant's name or contact through a single registration: who, "
+                      "when, under which request id. For the host PF's managers.")
+def personal_data_reads(event_id):
+    return {"items": _call("personal_data_reads", str(event_id))}
 
 
 @endpoint(bp, "/v1/events/<uuid:event_id>/attendance", "PUT", summary="Record attendance", audience=STAFF,

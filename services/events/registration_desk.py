@@ -231,8 +231,12 @@ def list_registrations(uow, principal, event_id) -> list[dict]:
 
 
 def get_registration(uow, principal, registration_id, keyring) -> dict:
+    """The registration; the named participant's personal data only for the host's managers, each such read
+    audited."""
     ev, reg, manager, own = _registration_in_scope(uow.conn, principal, registration_id, lock=False)
     person = _open(reg, keyring) if manager else None
+    if person is not None:
+        repo.audit_personal_read(uow.conn, reg, principal, uow.correlation_id)
     out = view(reg, person, include_person=manager)
     out["history"] = jsonable(repo.status_log(uow.conn, registration_id)) if manager or not own else None
     return out
@@ -283,6 +287,12 @@ def _safe_cell(value: str) -> str:
 def export_audit(uow, principal, event_id) -> list[dict]:
     managed_event(uow.conn, principal, event_id)
     return jsonable(repo.exports_of(uow.conn, event_id))
+
+
+def personal_data_reads(uow, principal, event_id) -> list[dict]:
+    """The audit of single registrations' personal data reads, for the event's managers."""
+    managed_event(uow.conn, principal, event_id)
+    return jsonable(repo.personal_reads_of(uow.conn, event_id))
 
 
 def erase_personal_data(uow, today, retention_days: int) -> int:

@@ -368,6 +368,18 @@ def audit_export(conn, event_id, principal, rows: int, personal: bool, correlati
                  (event_id, principal.subject, principal.role, principal.area, rows, personal, correlation_id))
 
 
+def audit_personal_read(conn, registration, principal, correlation_id) -> None:
+    conn.execute("INSERT INTO registration_personal_reads (registration_id, event_id, subject, role, area, "
+                 "correlation_id) VALUES (%s, %s, %s, %s, %s, %s)",
+                 (registration["id"], registration["event_id"], principal.subject, principal.role, principal.area,
+                  correlation_id))
+
+
+def personal_reads_of(conn, event_id) -> list[dict]:
+    return conn.execute("SELECT registration_id, subject, role, area, correlation_id, read_at "
+                        "FROM registration_personal_reads WHERE event_id = %s ORDER BY id", (event_id,)).fetchall()
+
+
 def exports_of(conn, event_id) -> list[dict]:
     return conn.execute("SELECT subject, role, area, rows_exported, personal_included, correlation_id, exported_at "
                         "FROM participant_exports WHERE event_id = %s ORDER BY id", (event_id,)).fetchall()

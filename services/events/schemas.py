@@ -343,6 +343,15 @@ class StatisticsSchema(Schema):
     totals = fields.Dict()
 
 
+class PersonalDataReadSchema(Schema):
+    registration_id = fields.UUID()
+    subject = fields.String()
+    role = fields.String()
+    area = fields.String(allow_none=True)
+    correlation_id = fields.String(allow_none=True)
+    read_at = fields.AwareDateTime()
+
+
 class ExportAuditSchema(Schema):
     subject = fields.String()
     role = fields.String()

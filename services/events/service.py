@@ -128,6 +128,11 @@ class EventsService(OperationsEndpoints):
         with self.db.unit_of_work() as uow:
             return registration_desk.export_audit(uow, self._principal(), event_id)
 
+    @rpc
+    def personal_data_reads(self, event_id):
+        with self.db.unit_of_work() as uow:
+            return registration_desk.personal_data_reads(uow, self._principal(), event_id)
+
     # --- outcomes -----------------------------------------------------------------------------------------
     @rpc
     def record_attendance(self, event_id, body):

@@ -173,6 +173,15 @@ def test_public_calendar_and_csv_export(world):
         "participant_kind": "individual", "attendee_category": "general",
         "person": {"name": "江東 花子", "contact": "=HYPERLINK(\"x\")"}})
     assert reg.status_code == 201
+    # Reading the named participant is audited; a read without personal data is not.
+    reg_path = f"{stack.url}/v1/registrations/{reg.json()['id']}"
+    read = koto.get(reg_path, headers={"X-Request-ID": "read-koto-participant"})
+    assert read.json()["person"]["name"] == "江東 花子" and read.headers["Cache-Control"] == "no-store"
+    assert "person" not in as_(stack, "tokyo").get(reg_path).json()
+    reads = koto.get(f"{stack.url}/v1/events/{public['id']}/personal-data-reads").json()["items"]
+    assert [(r["registration_id"], r["role"], r["correlation_id"]) for r in reads] == [
+        (reg.json()["id"], "municipality", "read-koto-participant")]
+    assert as_(stack, "tokyo").get(f"{stack.url}/v1/events/{public['id']}/personal-data-reads").status_code == 403
     listing = requests.get(stack.url + "/v1/public/events")
     assert listing.status_code == 200
     ids = [e["id"] for e in listing.json()["items"]]
