@@ -74,7 +74,8 @@ class Database(DependencyProvider):
 
     def setup(self):
         dsn = self.container.config.get("DATABASE_URL") or settings.database_url(self.component)
-        self.pool = open_pool(dsn, max_size=self.max_size, name=self.component)
+        max_size = settings.database_pool_size(self.max_size)
+        self.pool = open_pool(dsn, min_size=min(2, max_size), max_size=max_size, name=self.component)
 
     def stop(self):
         if self.pool is not None:

@@ -40,3 +40,9 @@ def rabbitmq_management_url() -> str:
 def event_delivery_limit() -> int:
     # A handler gets this many redeliveries before its message goes to the dead-letter queue.
     return int(os.environ.get("TSUNAGU_EVENT_DELIVERY_LIMIT", "5"))
+
+
+def database_pool_size(default: int = 10) -> int:
+    # Connections each service process may hold; the test stacks take fewer, since two stacks and the tests
+    # share one PostgreSQL (max_connections 100).
+    return int(os.environ.get("TSUNAGU_DB_POOL_SIZE", default))

@@ -43,7 +43,7 @@ class Stack:
         self.ports = {"gateway": free_port()}
         self.env = {"TSUNAGU_NAMESPACE": settings.namespace(), "AMQP_URI": settings.amqp_uri(),
                     "TSUNAGU_DEV_KEYS_DIR": str(keys_dir), "GATEWAY_BIND": f"127.0.0.1:{self.ports['gateway']}",
-                    "TSUNAGU_RPC_TIMEOUT": "20", **WEBHOOK_TEST_ENV, **REFERRALS_TEST_ENV,
+                    "TSUNAGU_RPC_TIMEOUT": "20", "TSUNAGU_DB_POOL_SIZE": "5", **WEBHOOK_TEST_ENV, **REFERRALS_TEST_ENV,
                     **(extra_env or {})}
         self.private_key, public_key = dev_tokens.ensure_dev_keys(keys_dir)
         self.env["TSUNAGU_JWT_PUBLIC_KEY_FILES"] = str(public_key)
