@@ -5,6 +5,17 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 export PYTHONPATH="$PWD"
 
+# The nameko configs read the broker and database addresses from the environment: derive them from
+# TSUNAGU_NAMESPACE (servicekit.settings) unless they are given, so a namespaced `make up` is isolated too.
+eval "$(python - <<'PY'
+import os, shlex
+from services.servicekit import settings
+values = {"AMQP_URI": settings.amqp_uri()}
+values.update({f"{c.upper()}_DATABASE_URL": settings.database_url(c) for c in settings.SERVICES})
+print("\n".join(f"export {k}={shlex.quote(os.environ.get(k) or v)}" for k, v in values.items()))
+PY
+)"
+
 python -m gateway.dev_tokens keys >/dev/null
 python -m services.servicekit.provision
 # Members and events seed straight away; their events reach the other services once the relays run.
