@@ -28,22 +28,21 @@ def organization_may_see(conn, principal, ev) -> bool:
 
 def readable_event(conn, principal, event_id, lock: bool = False) -> dict:
     ev = repo.event(conn, event_id, lock=lock)
-    if ev is None or not (access.can_read(principal, ev["host_level"], ev["area_code"])
-                          or organization_may_see(conn, principal, ev)):
+    if ev is None or not (access.reads_event(principal, ev) or organization_may_see(conn, principal, ev)):
         raise NotFound(NOT_FOUND)
     return ev
 
 
 def managed_event(conn, principal, event_id, lock: bool = False) -> dict:
     ev = readable_event(conn, principal, event_id, lock=lock)
-    if not access.can_manage(principal, ev["host_level"], ev["area_code"]):
+    if not access.manages_event(principal, ev):
         raise Forbidden("only the host PF's managers may change this event")
     return ev
 
 
 def managed_platform(conn, principal, platform_id, pointer="#/host_platform_id") -> dict:
     pf = repo.platform(conn, platform_id)
-    if pf is None or not access.can_manage(principal, pf["level"], pf["area_code"]):
+    if pf is None or not access.manages_platform(principal, pf):
         raise InvalidInput("the request has invalid fields",
                            [{"pointer": pointer, "detail": "no such PF that you manage"}])
     return pf
@@ -96,7 +95,7 @@ def view(conn, ev, principal=None, public: bool = False) -> dict:
         out["places"] = {"capacity": ev["capacity"], "free": free, "waitlist_open": ev["waitlist_enabled"]}
     else:
         out["places"]["awaiting_approval"] = seats["awaiting_approval"]
-        out["may_manage"] = bool(principal and access.can_manage(principal, ev["host_level"], ev["area_code"]))
+        out["may_manage"] = access.manages_event(principal, ev)
     return jsonable(out)
 
 
@@ -202,8 +201,7 @@ def list_events(uow, principal, filters: dict) -> list[dict]:
     area = filters.get("area_code")
     from services.servicekit.areas.scope import scope_contains
     visible = [ev for ev in rows
-               if (access.can_read(principal, ev["host_level"], ev["area_code"])
-                   or organization_may_see(conn, principal, ev))
+               if (access.reads_event(principal, ev) or organization_may_see(conn, principal, ev))
                and (not area or scope_contains(area, ev["area_code"]))]
     return [view(conn, ev, principal) for ev in visible]
 

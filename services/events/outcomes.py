@@ -63,7 +63,7 @@ def record_attendance(uow, principal, event_id, data: dict) -> dict:
 
 def get_attendance(uow, principal, event_id) -> dict:
     ev = readable_event(uow.conn, principal, event_id)
-    if not access.can_read(principal, ev["host_level"], ev["area_code"]):
+    if not access.reads_event(principal, ev):
         raise NotFound("no such event in your scope")
     return jsonable(attendance_of(uow.conn, ev))
 
@@ -105,7 +105,7 @@ def survey_view(conn, ev) -> dict | None:
 
 def get_survey(uow, principal, event_id) -> dict:
     ev = readable_event(uow.conn, principal, event_id)
-    if not access.can_read(principal, ev["host_level"], ev["area_code"]):
+    if not access.reads_event(principal, ev):
         raise NotFound("no such event in your scope")
     s = survey_view(uow.conn, ev)
     if s is None:

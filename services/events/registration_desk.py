@@ -80,8 +80,8 @@ def register(uow, principal, event_id, data: dict, keyring, now) -> dict:
     conn = uow.conn
     ev = readable_event(conn, principal, event_id, lock=True)  # the row lock serialises the places
     kind = data["participant_kind"]
-    manager = access.can_manage(principal, ev["host_level"], ev["area_code"])
-    if principal.role == "organization":
+    manager = access.manages_event(principal, ev)
+    if principal.role == "organization" and not manager:  # a secretariat organisation registers as a manager
         if kind != "organization" or str(data.get("organization_id") or principal.organization_id) != \
                 principal.organization_id:
             raise Forbidden("organisation staff register their own organisation")
@@ -146,10 +146,10 @@ def _registration_in_scope(conn, principal, registration_id, lock=True):
         ev = readable_event(conn, principal, reg["event_id"], lock=lock)
     except NotFound:
         raise NotFound(NOT_FOUND) from None
-    manager = access.can_manage(principal, ev["host_level"], ev["area_code"])
+    manager = access.manages_event(principal, ev)
     own = principal.role == "organization" and reg["organization_id"] is not None and \
         principal.acts_for(reg["organization_id"])
-    if not (manager or own or access.can_read(principal, ev["host_level"], ev["area_code"])):
+    if not (manager or own or access.reads_event(principal, ev)):
         raise NotFound(NOT_FOUND)
     return ev, repo.registration(conn, registration_id, lock=lock), manager, own
 
@@ -162,7 +162,7 @@ def change_status(uow, principal, registration_id, target: str, reason: str | No
     conn = uow.conn
     ev, reg, manager, own = _registration_in_scope(conn, principal, registration_id)
     if not manager and not (own and target in SELF_SERVICE):
-        if own or access.can_read(principal, ev["host_level"], ev["area_code"]):
+        if own or access.reads_event(principal, ev):
             raise Forbidden("only the host PF's managers may make this change")
         raise NotFound(NOT_FOUND)
     if target in ("attended", "no_show"):
@@ -223,7 +223,7 @@ def expire_offers(uow, now) -> int:
 def list_registrations(uow, principal, event_id) -> list[dict]:
     conn = uow.conn
     ev = readable_event(conn, principal, event_id)
-    if access.can_read(principal, ev["host_level"], ev["area_code"]):
+    if access.reads_event(principal, ev):
         rows = repo.registrations_of(conn, event_id)
     else:
         rows = repo.registrations_of(conn, event_id, organization_id=principal.organization_id)
@@ -257,9 +257,9 @@ def export_participants(uow, principal, event_id, keyring, correlation_id) -> di
     with or without them, is recorded in the audit table."""
     conn = uow.conn
     ev = readable_event(conn, principal, event_id)
-    if not access.can_read(principal, ev["host_level"], ev["area_code"]):
+    if not access.reads_event(principal, ev):
         raise NotFound("no such event in your scope")
-    personal = access.can_manage(principal, ev["host_level"], ev["area_code"])
+    personal = access.manages_event(principal, ev)
     rows = repo.registrations_of(conn, event_id)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -67,9 +67,14 @@ def update_event(conn, event_id, changes: dict) -> None:
                  [*(_value(c, v) for c, v in changes.items()), event_id])
 
 
+# An event row with its host PF's secretariat organisations (who besides the office may manage it: access.py).
+EVENT_WITH_SECRETARIAT = ("e.*, p.secretariat_organization_ids AS host_secretariat_ids FROM events e "
+                          "LEFT JOIN platforms p ON p.id = e.host_platform_id")
+
+
 def event(conn, event_id, lock: bool = False) -> dict | None:
     """One event; `lock=True` takes its row lock, which serialises every change to its places."""
-    return conn.execute("SELECT * FROM events WHERE id = %s" + (" FOR UPDATE" if lock else ""),
+    return conn.execute(f"SELECT {EVENT_WITH_SECRETARIAT} WHERE e.id = %s" + (" FOR UPDATE OF e" if lock else ""),
                         (event_id,)).fetchone()
 
 
@@ -103,9 +108,9 @@ def events(conn, *, fiscal_year=None, status=None, type_=None, platform_id=None,
 
 
 def events_visible_to_organization(conn, organization_id, filters: dict) -> list[dict]:
-    """Events an organisation's staff may see: those it registered for, and (once open) public ones and
-    those of PFs it is an active member of."""
-    where, args = [], [organization_id, organization_id]
+    """Events an organisation's staff may see: those of PFs whose secretariat it is part of, those it registered
+    for, and (once open) public ones and those of PFs it is an active member of."""
+    where, args = [], [organization_id, organization_id, organization_id]
     for column, key in (("fiscal_year", "fiscal_year"), ("status", "status"), ("type", "type"),
                         ("host_platform_id", "platform_id")):
         if filters.get(key) is not None:
@@ -114,7 +119,8 @@ def events_visible_to_organization(conn, organization_id, filters: dict) -> list
     if filters.get("q"):
         where.append("e.search_text LIKE %s")
         args.append(like_pattern(filters["q"]))
-    sql = ("SELECT e.* FROM events e WHERE (EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id "
+    sql = (f"SELECT {EVENT_WITH_SECRETARIAT} WHERE (%s = ANY(p.secretariat_organization_ids) "
+           "OR EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id "
            "AND r.organization_id = %s) OR (e.status IN ('open', 'closed', 'held') AND (e.public OR EXISTS ("
            "SELECT 1 FROM memberships m WHERE m.platform_id = e.host_platform_id AND m.organization_id = %s "
            "AND m.status = 'active'))))")

@@ -20,7 +20,9 @@ pytestmark = pytest.mark.e2e
 PF = {area: str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://tsunagu.example.jp/e2e/platform/{area}"))
       for area in ("01", "01B04", "012301", "131083")}
 LEVEL = {"01": "prefecture", "01B04": "bureau", "012301": "municipality", "131083": "municipality"}
-MEMBER_ORG, OTHER_ORG = str(uuid.uuid4()), str(uuid.uuid4())
+MEMBER_ORG, OTHER_ORG, SHAKYO = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+# A PF run by a joint public–private secretariat (共同事務局): the city and its social welfare council.
+JOINT_PF = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://tsunagu.example.jp/e2e/platform/012301-joint"))
 
 
 def publish(event_type, payload, area):
@@ -33,7 +35,11 @@ def world(stack):
         publish("platform.created", {"platform_id": pf, "revision": 1, "level": LEVEL[area], "area_code": area,
                                      "parent_platform_id": None, "name": f"PF {area}", "phase": "established",
                                      "secretariat_organization_ids": []}, area)
-    for org, name in ((MEMBER_ORG, "登別市民生委員児童委員協議会"), (OTHER_ORG, "江東区の団体")):
+    publish("platform.created", {"platform_id": JOINT_PF, "revision": 1, "level": "municipality",
+                                 "area_code": "012301", "parent_platform_id": None, "name": "登別市共同事務局PF",
+                                 "phase": "established", "secretariat_organization_ids": [SHAKYO]}, "012301")
+    for org, name in ((MEMBER_ORG, "登別市民生委員児童委員協議会"), (OTHER_ORG, "江東区の団体"),
+                      (SHAKYO, "登別市社会福祉協議会")):
         publish("organization.registered", {
             "organization_id": org, "revision": 1, "name": name, "name_kana": "", "legal_form": "任意団体",
             "taxonomy_codes": [], "activity_types": [], "service_area_codes": [], "home_area_code": "012301",
@@ -45,10 +51,10 @@ def world(stack):
 
     def copied():
         with connect("events") as conn:
-            return (conn.execute("SELECT count(*) AS n FROM platforms WHERE id = ANY(%s)", (list(PF.values()),))
-                    .fetchone()["n"] == 4
+            return (conn.execute("SELECT count(*) AS n FROM platforms WHERE id = ANY(%s)",
+                                 ([*PF.values(), JOINT_PF],)).fetchone()["n"] == 5
                     and conn.execute("SELECT count(*) AS n FROM memberships").fetchone()["n"] >= 1
-                    and conn.execute("SELECT count(*) AS n FROM organizations").fetchone()["n"] >= 2)
+                    and conn.execute("SELECT count(*) AS n FROM organizations").fetchone()["n"] >= 3)
     wait_until(copied, timeout=30, message="the members' events to be copied")
     return stack
 
@@ -58,7 +64,8 @@ def as_(stack, who):
              "muroran": ("municipality", "012050", None), "bureau": ("bureau", "01B04", None),
              "kushiro": ("bureau", "01B13", None), "pref": ("prefecture", "01", None),
              "tokyo": ("prefecture", "13", None), "admin": ("admin", None, None),
-             "member_org": ("organization", None, MEMBER_ORG), "other_org": ("organization", None, OTHER_ORG)}
+             "member_org": ("organization", None, MEMBER_ORG), "other_org": ("organization", None, OTHER_ORG),
+             "shakyo": ("organization", None, SHAKYO)}
     role, area, org = roles[who]
     return stack.session(role, area, org)
 
@@ -112,6 +119,35 @@ def test_each_role_in_and_out_of_scope(world, host_area, manager, readers, outsi
         assert as_(stack, who).patch(path, json={"title": "x"}).status_code == 404, who
         assert as_(stack, who).get(path + "/registrations").status_code == 404, who
         assert ev["id"] not in [e["id"] for e in as_(stack, who).get(stack.url + "/v1/events").json()["items"]]
+
+
+def test_a_joint_secretariat_organisation_manages_its_pf_events_and_no_others(world):
+    stack = world
+    shakyo, member = as_(stack, "shakyo"), as_(stack, "member_org")
+    body = {**event_body("012301"), "host_platform_id": JOINT_PF, "title": "共同事務局の研修会"}
+    created = shakyo.post(stack.url + "/v1/events", json=body)
+    assert created.status_code == 201, created.text
+    ev = created.json()
+    path = f"{stack.url}/v1/events/{ev['id']}"
+    assert shakyo.get(path).json()["may_manage"] is True
+    assert ev["id"] in [e["id"] for e in shakyo.get(stack.url + "/v1/events").json()["items"]]  # while planned
+    assert shakyo.patch(path, json={"title": "共同事務局の研修会（第2回）"}).status_code == 200
+    assert shakyo.post(path + "/status", json={"status": "open"}).json()["status"] == "open"
+    # The city's office manages the same PF; another organisation does not, nor does the council elsewhere.
+    assert as_(stack, "noboribetsu").get(path).json()["may_manage"] is True
+    assert member.post(stack.url + "/v1/events", json={**body, "title": "x"}).status_code == 422
+    assert member.patch(path, json={"title": "x"}).status_code in (403, 404)
+    other_pf = shakyo.post(stack.url + "/v1/events", json=event_body("012301"))
+    assert other_pf.status_code == 422 and other_pf.json()["errors"][0]["pointer"] == "#/host_platform_id"
+    city_event = create(stack, "noboribetsu", "012301", title="市の会議")
+    assert shakyo.get(f"{stack.url}/v1/events/{city_event['id']}").status_code == 404
+    # A named participant's data: the secretariat sees it (it runs the event), and the read is audited.
+    reg = shakyo.post(path + "/registrations", json={"participant_kind": "individual", "attendee_category": "general",
+                                                     "person": {"name": "登別 太郎"}})
+    assert reg.status_code == 201, reg.text
+    assert shakyo.get(f"{stack.url}/v1/registrations/{reg.json()['id']}").json()["person"]["name"] == "登別 太郎"
+    reads = shakyo.get(path + "/personal-data-reads").json()["items"]
+    assert [(r["registration_id"], r["role"]) for r in reads] == [(reg.json()["id"], "organization")]
 
 
 def test_organisation_staff_register_their_own_organisation(world):
