@@ -49,7 +49,7 @@ def main():
     now = datetime.now(timezone.utc)
     pf = str(uuid.uuid4())
     with unit() as u:
-        local_copies.apply_platform_created(u.conn, {"platform_id": pf, "revision": 1, "level": "municipality",
+        local_copies.apply_platform(u.conn, {"platform_id": pf, "revision": 1, "level": "municipality",
                                                      "area_code": "012301", "parent_platform_id": None,
                                                      "name": "bench", "phase": "established",
                                                      "secretariat_organization_ids": []})

@@ -331,7 +331,7 @@ def seed(dsn: str | None = None) -> dict:
         with uow() as u:
             for area, level, name in PLATFORMS:
                 if repo.platform(u.conn, platform_id(area)) is None:
-                    local_copies.apply_platform_created(u.conn, {
+                    local_copies.apply_platform(u.conn, {
                         "platform_id": platform_id(area), "revision": 0, "level": level, "area_code": area,
                         "parent_platform_id": platform_id("01") if area.startswith("01") and area != "01" else None,
                         "name": name, "phase": "established", "secretariat_organization_ids": []})

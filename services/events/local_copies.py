@@ -6,13 +6,18 @@ from __future__ import annotations
 
 
 
-def apply_platform_created(conn, p: dict) -> None:
+def apply_platform(conn, p: dict) -> None:
+    """platform.created / platform.updated: the PF as it is at `revision`; an older snapshot (a redelivery, or one
+    overtaken by a phase change) changes nothing but fills what a phase-change stub lacks."""
+    newer = "platforms.revision < EXCLUDED.revision"
     conn.execute(
         "INSERT INTO platforms (id, revision, level, area_code, parent_platform_id, name, phase, "
         "secretariat_organization_ids) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (id) DO UPDATE SET level = EXCLUDED.level, area_code = EXCLUDED.area_code, "
-        "parent_platform_id = EXCLUDED.parent_platform_id, name = EXCLUDED.name, "
-        "secretariat_organization_ids = CASE WHEN platforms.revision < EXCLUDED.revision "
+        f"parent_platform_id = CASE WHEN {newer} OR platforms.name IS NULL "
+        "  THEN EXCLUDED.parent_platform_id ELSE platforms.parent_platform_id END, "
+        f"name = CASE WHEN {newer} OR platforms.name IS NULL THEN EXCLUDED.name ELSE platforms.name END, "
+        f"secretariat_organization_ids = CASE WHEN {newer} OR platforms.name IS NULL "
         "  THEN EXCLUDED.secretariat_organization_ids ELSE platforms.secretariat_organization_ids END, "
         "phase = CASE WHEN platforms.revision < EXCLUDED.revision OR platforms.phase IS NULL "
         "  THEN EXCLUDED.phase ELSE platforms.phase END, "

@@ -229,7 +229,11 @@ class EventsService(OperationsEndpoints):
 
     @reliable_event_handler(MEMBERS_SOURCE, "platform.created")
     def on_platform_created(self, event):
-        self._apply(event, local_copies.apply_platform_created)
+        self._apply(event, local_copies.apply_platform)
+
+    @reliable_event_handler(MEMBERS_SOURCE, "platform.updated")
+    def on_platform_updated(self, event):
+        self._apply(event, local_copies.apply_platform)
 
     @reliable_event_handler(MEMBERS_SOURCE, "platform.phase_changed")
     def on_platform_phase_changed(self, event):

@@ -29,7 +29,8 @@ class OrganizationDeactivatedPayload(Schema):
     revision = fields.Integer(required=True)
 
 
-class PlatformCreatedPayload(Schema):
+class PlatformPayload(Schema):
+    """The PF as it now is (platform.created and platform.updated)."""
     platform_id = fields.UUID(required=True)
     revision = fields.Integer(required=True)
     level = fields.String(required=True, validate=validate.OneOf(list(PLATFORM_LEVELS)))
@@ -65,7 +66,8 @@ from services.servicekit.envelope import IntegrationEvent  # noqa: E402
 ORGANIZATION_REGISTERED = IntegrationEvent("organization.registered", 1, OrganizationPayload)
 ORGANIZATION_UPDATED = IntegrationEvent("organization.updated", 1, OrganizationUpdatedPayload)
 ORGANIZATION_DEACTIVATED = IntegrationEvent("organization.deactivated", 1, OrganizationDeactivatedPayload)
-PLATFORM_CREATED = IntegrationEvent("platform.created", 1, PlatformCreatedPayload)
+PLATFORM_CREATED = IntegrationEvent("platform.created", 1, PlatformPayload)
+PLATFORM_UPDATED = IntegrationEvent("platform.updated", 1, PlatformPayload)
 PLATFORM_PHASE_CHANGED = IntegrationEvent("platform.phase_changed", 1, PlatformPhaseChangedPayload)
 MEMBERSHIP_EVENTS = {name: IntegrationEvent(name, 1, MembershipPayload) for name in (
     "membership.invited", "membership.applied", "membership.activated", "membership.class_changed",

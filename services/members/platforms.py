@@ -160,6 +160,9 @@ def update(uow, principal: Principal, platform_id: str, data: dict) -> dict:
     if not changed:
         return get(uow, principal, platform_id)
     repository.update_platform(uow.conn, platform_id, changed, pf["revision"] + 1)
+    # Other services keep copies (events authorises a PF's secretariat organisations by them).
+    uow.emit(events.PLATFORM_UPDATED, _event_payload(repository.get_platform(uow.conn, platform_id)),
+             area=pf["area_code"])
     return get(uow, principal, platform_id)
 
 

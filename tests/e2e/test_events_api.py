@@ -148,6 +148,13 @@ def test_a_joint_secretariat_organisation_manages_its_pf_events_and_no_others(wo
     assert shakyo.get(f"{stack.url}/v1/registrations/{reg.json()['id']}").json()["person"]["name"] == "登別 太郎"
     reads = shakyo.get(path + "/personal-data-reads").json()["items"]
     assert [(r["registration_id"], r["role"]) for r in reads] == [(reg.json()["id"], "organization")]
+    # The members service takes the council off the secretariat: from then on it manages nothing there.
+    publish("platform.updated", {"platform_id": JOINT_PF, "revision": 2, "level": "municipality",
+                                 "area_code": "012301", "parent_platform_id": None, "name": "登別市PF",
+                                 "phase": "established", "secretariat_organization_ids": []}, "012301")
+    wait_until(lambda: shakyo.get(path).status_code == 404, timeout=20, message="the secretariat change to arrive")
+    assert shakyo.patch(path, json={"title": "x"}).status_code == 404
+    assert as_(stack, "noboribetsu").get(path).json()["host_platform"]["name"] == "登別市PF"
 
 
 def test_organisation_staff_register_their_own_organisation(world):

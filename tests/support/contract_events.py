@@ -12,7 +12,8 @@ def event_types(source: str) -> dict:
     if source == "members":
         from services.members import integration_events as ie
         return {e.type: e for e in (ie.ORGANIZATION_REGISTERED, ie.ORGANIZATION_UPDATED, ie.ORGANIZATION_DEACTIVATED,
-                                    ie.PLATFORM_CREATED, ie.PLATFORM_PHASE_CHANGED, *ie.MEMBERSHIP_EVENTS.values())}
+                                    ie.PLATFORM_CREATED, ie.PLATFORM_UPDATED, ie.PLATFORM_PHASE_CHANGED,
+                                    *ie.MEMBERSHIP_EVENTS.values())}
     if source == "referrals":
         from services.referrals import integration_events as ie
         return dict(ie.BY_TYPE)

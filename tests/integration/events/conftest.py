@@ -50,11 +50,11 @@ def world(units):
     ids = {"pf": str(uuid.uuid4()), "bureau_pf": str(uuid.uuid4()), "org_a": str(uuid.uuid4()),
            "org_b": str(uuid.uuid4()), "org_c": str(uuid.uuid4())}
     with units() as uow:
-        local_copies.apply_platform_created(uow.conn, {
+        local_copies.apply_platform(uow.conn, {
             "platform_id": ids["pf"], "revision": 1, "level": "municipality", "area_code": "012301",
             "parent_platform_id": None, "name": "登別市孤独・孤立対策官民連携プラットフォーム", "phase": "established",
             "secretariat_organization_ids": []})
-        local_copies.apply_platform_created(uow.conn, {
+        local_copies.apply_platform(uow.conn, {
             "platform_id": ids["bureau_pf"], "revision": 1, "level": "bureau", "area_code": "01B04",
             "parent_platform_id": None, "name": "胆振PF", "phase": "preparation", "secretariat_organization_ids": []})
         for key in ("org_a", "org_b", "org_c"):

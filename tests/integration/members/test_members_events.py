@@ -73,6 +73,8 @@ def test_events_reach_a_consumer_through_outbox_and_relay(members_db, consumer_q
                                            "secretariat_organization_ids": [org["id"]]})
     with members_db.unit_of_work() as uow:
         platforms.set_phase(uow, ADMIN, pf["id"], {"to_phase": "established", "effective_on": date(2023, 10, 26)})
+    with members_db.unit_of_work() as uow:  # the secretariat becomes joint public–private, then the office alone
+        platforms.update(uow, ADMIN, pf["id"], {"name": "全道PF", "secretariat_organization_ids": []})
     with members_db.unit_of_work() as uow:
         m = memberships.invite(uow, ADMIN, pf["id"], {"organization_id": org["id"], "membership_class": "member",
                                                       "effective_on": date(2023, 10, 1)})
@@ -89,13 +91,13 @@ def test_events_reach_a_consumer_through_outbox_and_relay(members_db, consumer_q
 
     relay = OutboxRelay("members", settings.database_url("members"), settings.amqp_uri())
     try:
-        assert relay.relay_once() == 11
+        assert relay.relay_once() == 12
     finally:
         relay._drop_broker()
-    events = drain(consumer_queue, 11)
+    events = drain(consumer_queue, 12)
     assert [t for t, _ in events] == [
         "organization.registered", "organization.updated", "platform.created", "platform.phase_changed",
-        "membership.invited", "membership.applied", "membership.activated", "membership.class_changed",
+        "platform.updated", "membership.invited", "membership.applied", "membership.activated", "membership.class_changed",
         "membership.suspended", "membership.withdrawn", "organization.deactivated"]
     by_type = {}
     for routing_key, envelope in events:
@@ -122,6 +124,9 @@ def test_events_reach_a_consumer_through_outbox_and_relay(members_db, consumer_q
     phase = by_type["platform.phase_changed"][0]["payload"]
     assert phase == {"platform_id": pf["id"], "revision": 2, "area_code": "01", "from_phase": "initial",
                      "to_phase": "established", "effective_on": "2023-10-26"}
+    assert by_type["platform.updated"][0]["payload"] == {
+        **created["payload"], "revision": 3, "name": "全道PF", "phase": "established",
+        "secretariat_organization_ids": []}
 
     membership_types = ["membership.invited", "membership.applied", "membership.activated",
                         "membership.class_changed", "membership.suspended", "membership.withdrawn"]
