@@ -2,20 +2,16 @@
 import psycopg
 import pytest
 
-from services.servicekit import migrations, settings
+from services.servicekit import migrations
+from tests.support.fixtures import scratch_database
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def scratch_db(namespace):
-    name = settings.database_name("migration_scratch")
-    with psycopg.connect(f"{settings.postgres_base_url()}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{settings.postgres_base_url()}/{name}"
-    with psycopg.connect(f"{settings.postgres_base_url()}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("migration_scratch") as dsn:
+        yield dsn
 
 
 def test_migrations_apply_once_and_rerun_safely(scratch_db, tmp_path):

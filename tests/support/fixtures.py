@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -19,6 +20,23 @@ PROBE_MIGRATIONS = Path(__file__).parent / "probe" / "migrations"
 def _drop_database(name: str):
     with psycopg.connect(f"{settings.postgres_base_url()}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def scratch_database(name: str, migrations_of: str | None = None):
+    """A database of its own in the test namespace, created afresh and dropped afterwards, for tests whose data
+    would crowd the shared one. With `migrations_of`, that service's migrations are applied. Yields its DSN."""
+    database = settings.database_name(name)
+    _drop_database(database)
+    with psycopg.connect(f"{settings.postgres_base_url()}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    dsn = f"{settings.postgres_base_url()}/{database}"
+    try:
+        if migrations_of:
+            migrations.apply_migrations(dsn, migrations_of)
+        yield dsn
+    finally:
+        _drop_database(database)
 
 
 @pytest.fixture(scope="session")

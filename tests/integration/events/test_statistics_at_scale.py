@@ -7,7 +7,6 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-import psycopg
 import pytest
 
 from services.events import event_catalogue, outcomes, repository as repo, scale_data
@@ -16,13 +15,13 @@ from services.events.access import can_read
 from services.events.schemas import AttendanceSchema, EventCreateSchema, SurveySchema
 from services.events.survey_results import TEMPLATES, kpi, share
 from services.events.trial_project_rules import achieved, attainment, budget_total
-from services.servicekit import migrations, settings
 from services.servicekit.areas.scope import scope_contains
 from services.servicekit.caller import Principal
 from services.servicekit.database import UnitOfWork
 from services.servicekit.errors import NotFound
 from services.servicekit.pg_pool import open_pool
 from tests.support.processes import wait_until
+from tests.support.fixtures import scratch_database
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 5, 1, tzinfo=timezone.utc)
@@ -35,18 +34,10 @@ ADMIN = Principal("admin", "admin", None)
 
 @pytest.fixture(scope="module")
 def scale_db(namespace):
-    name = settings.database_name("events") + "_scale"
-    admin_dsn = f"{settings.postgres_base_url()}/postgres"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    dsn = f"{settings.postgres_base_url()}/{name}"
-    migrations.apply_migrations(dsn, "events")
-    pool = open_pool(dsn, min_size=1, max_size=4, name="events-scale-tests")
-    yield pool
-    pool.close()
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("events_scale", migrations_of="events") as dsn:
+        pool = open_pool(dsn, min_size=1, max_size=4, name="events-scale-tests")
+        yield pool
+        pool.close()
 
 
 @contextmanager

@@ -10,28 +10,20 @@ import pytest
 from psycopg.rows import dict_row
 
 from services.members import access, scale_data, statistics
-from services.servicekit import migrations, settings
 from services.servicekit.areas.scope import scope_contains
 from services.servicekit.caller import Principal
 from services.servicekit.database import DatabaseSession
 from services.servicekit.pg_pool import open_pool
 from tests.integration.members.conftest import ADMIN
+from tests.support.fixtures import scratch_database
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def scale_dsn(namespace):
-    name = settings.database_name("members") + "_scale"
-    admin_dsn = f"{settings.postgres_base_url()}/postgres"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    dsn = f"{settings.postgres_base_url()}/{name}"
-    migrations.apply_migrations(dsn, "members")
-    yield dsn
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("members_scale", migrations_of="members") as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,18 @@ import uuid
 from datetime import datetime, timezone
 
 import eventlet
-import psycopg
 import pytest
 
 from services.referrals import webhook_repository as repo
 from services.referrals.webhook_dispatch import Dispatcher, plan_deliveries
 from services.referrals.webhook_registrations import WebhookRegistrations
 from services.referrals.webhook_settings import WebhookSettings
-from services.servicekit import migrations, settings
 from services.servicekit.caller import Principal
 from services.servicekit.database import DatabaseSession
 from services.servicekit.pg_pool import open_pool
 from tests.integration.referrals.webhook_receiver import Receiver
 from tests.support.processes import wait_until
+from tests.support.fixtures import scratch_database
 
 pytestmark = pytest.mark.integration
 
@@ -35,15 +34,10 @@ SETTINGS = WebhookSettings(allow_private_targets="loopback", retry_base_seconds=
 
 @pytest.fixture(scope="module")
 def db(namespace):
-    name = settings.database_name(COMPONENT)
-    with psycopg.connect(f"{settings.postgres_base_url()}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    dsn = f"{settings.postgres_base_url()}/{name}"
-    migrations.apply_migrations(dsn, "referrals", plan=migrations.plan_for("referrals"))
-    pool = open_pool(dsn, min_size=1, max_size=12, name=COMPONENT)
-    yield DatabaseSession(pool, producer="referral_webhooks", correlation_id=None, consumer="it")
-    pool.close()
+    with scratch_database(COMPONENT, migrations_of="referrals") as dsn:
+        pool = open_pool(dsn, min_size=1, max_size=12, name=COMPONENT)
+        yield DatabaseSession(pool, producer="referral_webhooks", correlation_id=None, consumer="it")
+        pool.close()
 
 
 @pytest.fixture(scope="module")
