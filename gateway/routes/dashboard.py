@@ -65,14 +65,13 @@ def _dashboard() -> dict:
         start, end = max(start, g.query["period_from"]), min(end, g.query["period_to"])
         if start > end:
             raise NotFound("that period lies outside the fiscal year")
+    # Fiscal years turn at midnight Japan time. Unique persons are not a dashboard figure (and not pre-aggregated).
+    referral_query = {"scope": area_code, "period_start": f"{start.isoformat()}T00:00:00+09:00",
+                      "period_end": f"{(end + timedelta(days=1)).isoformat()}T00:00:00+09:00", "unique_persons": False}
     results = call_parallel({
         "members": ("members", "statistics", (area_code, end.isoformat()), {}),
         "events": ("events", "statistics", (area_code, fiscal_year), {}),
-        # Fiscal years turn at midnight Japan time.
-        "referrals": ("referrals", "statistics", ({"scope": area_code, "period_start": f"{start.isoformat()}T00:00:00+09:00",
-                                                   "period_end": f"{(end + timedelta(days=1)).isoformat()}T00:00:00+09:00",
-                                                   "unique_persons": False},),
-                      {}),
+        "referrals": ("referrals", "statistics", (referral_query,), {}),
     })
     threshold = current_app.extensions["tsunagu"].settings.small_count_threshold
     data = compose(area_code, fiscal_year, results["members"], results["events"], results["referrals"], threshold)

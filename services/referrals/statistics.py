@@ -35,19 +35,18 @@ def _next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-def split_period(start: datetime, end: datetime):
-    """[start, end) → (whole months as (first, end) dates or None, their bounds as datetimes or None, the
-    partial-month edge ranges). Months are Japan-time calendar months."""
+def split_period(start: datetime, end: datetime) -> repo.PeriodParts:
+    """[start, end) → whole Japan-time calendar months (as dates, and as bounds) and the partial-month edges."""
     local_start = start.astimezone(JAPAN)
     first = local_start.date().replace(day=1)
     if local_start != _month_start(first):
         first = _next_month(first)
     last = end.astimezone(JAPAN).date().replace(day=1)
     if first >= last:
-        return None, None, [(start, end)]
+        return repo.PeriodParts(None, None, [(start, end)])
     bounds = (_month_start(first), _month_start(last))
     edges = [r for r in ((start, bounds[0]), (bounds[1], end)) if r[0] < r[1]]
-    return (first, last), bounds, edges
+    return repo.PeriodParts((first, last), bounds, edges)
 
 
 def histogram_scope(scope: str) -> bool:
@@ -74,13 +73,14 @@ def fold(ctx, batch: int = FOLD_BATCH) -> int:
     return repo.fold(ctx.conn, batch)
 
 
-def _durations(conn, kind, scope, codes, total, exact_limit, months, bounds, edges, period) -> dict:
+def _durations(conn, kind: str, scope: str, codes: list[str], total: int, exact_limit: int,
+               period: tuple[datetime, datetime], parts: repo.PeriodParts) -> dict:
     if total <= exact_limit or not histogram_scope(scope):
         exact = repo.exact_durations(conn, kind, codes, [period])
         return {"n": exact["n"], "median": float(exact["median"]) if exact["median"] is not None else None,
                 "p90": float(exact["p90"]) if exact["p90"] is not None else None, "method": "exact"}
     histogram = duration_histogram.merge(
-        repo.duration_histogram(conn, kind, scope, codes, months, bounds, edges))
+        repo.duration_histogram(conn, kind, scope, codes, parts))
     values = duration_histogram.percentiles(histogram, (0.5, 0.9))
     return {"n": sum(histogram.values()), "median": values[0.5], "p90": values[0.9], "method": "histogram"}
 
@@ -99,17 +99,17 @@ def statistics(ctx, query: dict, exact_limit: int = 20_000) -> dict:
     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     codes = [a.code for a in default_registry().municipalities_in(scope)]
     start, end = q["period_start"], q["period_end"]
-    months, bounds, edges = split_period(start, end)
+    parts = split_period(start, end)
     by_area: dict[str, dict] = {}
 
     def entry(code):
         return by_area.setdefault(code, {"total": 0, "by_status": {}, "by_category": {}, "overdue_backlog": 0})
 
-    for row in repo.counts(conn, codes, months, bounds, edges, "status"):
+    for row in repo.counts(conn, codes, parts, "status"):
         e = entry(row["area_code"])
         e["total"] += row["n"]
         e["by_status"][row["key"]] = row["n"]
-    for row in repo.counts(conn, codes, months, bounds, edges, "category"):
+    for row in repo.counts(conn, codes, parts, "category"):
         entry(row["area_code"])["by_category"][row["key"]] = row["n"]
     for code, n in repo.overdue_backlog(conn, codes).items():
         entry(code)["overdue_backlog"] = n
@@ -120,7 +120,7 @@ def statistics(ctx, query: dict, exact_limit: int = 20_000) -> dict:
         for key in ("by_status", "by_category"):
             for k, v in e[key].items():
                 totals[key][k] = totals[key].get(k, 0) + v
-    timing = [scope, codes, totals["total"], exact_limit, months, bounds, edges, (start, end)]
+    timing = (scope, codes, totals["total"], exact_limit, (start, end), parts)
     return {"scope": scope, "period_start": start.isoformat(), "period_end": end.isoformat(),
             "as_of": ctx.now.isoformat(), "by_area": by_area, "totals": totals,
             "time_to_accept_seconds": _durations(conn, "accept", *timing),

@@ -1,13 +1,14 @@
 """SQL of the referral statistics: folding the deltas into monthly aggregates, and reading figures.
 
 Readers take whole Japan-time months from the aggregates plus the not-yet-folded deltas, and the partial months at
-a period's edges from the referrals themselves (`ranges`: a list of [start, end) timestamps). All reads of one
+a period's edges from the referrals themselves (PeriodParts; `ranges`: lists of [start, end) timestamps). All reads of one
 statistics request run in one REPEATABLE READ snapshot (statistics.py), so a fold committing meanwhile neither
 doubles nor drops a referral.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import NamedTuple
 
 FOLD_LOCK = "tsunagu.referrals.statistics.fold"
 
@@ -65,14 +66,24 @@ def _in_ranges(ranges: list[tuple[datetime, datetime]], column: str = "created_a
             [bound for r in ranges for bound in r])
 
 
-def counts(conn, codes: list[str], months: tuple[date, date] | None, month_bounds: tuple[datetime, datetime] | None,
-           edges: list[tuple[datetime, datetime]], dimension: str) -> list[dict]:
-    """(area_code, key, n) for `dimension` 'status' or 'category': aggregated months + their unfolded deltas +
-    the edge ranges counted from the referrals."""
+class PeriodParts(NamedTuple):
+    """A period split into whole Japan-time months — read from the aggregates (`months`, as dates) plus the deltas
+    not yet folded into them (`month_bounds`, as timestamps) — and the partial months at its edges, read from the
+    referrals (`edges`). statistics.split_period makes one."""
+    months: tuple[date, date] | None
+    month_bounds: tuple[datetime, datetime] | None
+    edges: list[tuple[datetime, datetime]]
+
+    def sources(self) -> tuple[str, list, str, list, str, list]:
+        """SQL conditions and parameters for the aggregates, the deltas and the referrals."""
+        months = ("month >= %s AND month < %s", list(self.months)) if self.months else ("false", [])
+        return (*months, *_in_ranges([self.month_bounds] if self.month_bounds else []), *_in_ranges(self.edges))
+
+
+def counts(conn, codes: list[str], period: PeriodParts, dimension: str) -> list[dict]:
+    """(area_code, key, n) for `dimension` 'status' or 'category'."""
     table = {"status": "referral_counts_by_status", "category": "referral_counts_by_category"}[dimension]
-    edge_sql, edge_params = _in_ranges(edges)
-    month_sql = "month >= %s AND month < %s" if months else "false"
-    delta_sql, delta_params = _in_ranges([month_bounds] if month_bounds else [])
+    month_sql, month_params, delta_sql, delta_params, edge_sql, edge_params = period.sources()
     return conn.execute(
         f"""SELECT area_code, key, sum(n)::bigint AS n FROM (
                 SELECT area_code, {dimension} AS key, n FROM {table} WHERE area_code = ANY(%s) AND {month_sql}
@@ -82,18 +93,14 @@ def counts(conn, codes: list[str], months: tuple[date, date] | None, month_bound
                 UNION ALL
                 SELECT area_code, {dimension}, 1 FROM referrals WHERE area_code = ANY(%s) AND {edge_sql}
             ) x GROUP BY 1, 2 HAVING sum(n) <> 0""",
-        [codes, *(months or ()), codes, *delta_params, codes, *edge_params]).fetchall()
+        [codes, *month_params, codes, *delta_params, codes, *edge_params]).fetchall()
 
 
-def duration_histogram(conn, kind: str, scope: str, codes: list[str], months: tuple[date, date] | None,
-                       month_bounds: tuple[datetime, datetime] | None,
-                       edges: list[tuple[datetime, datetime]]) -> list[tuple[int, int]]:
+def duration_histogram(conn, kind: str, scope: str, codes: list[str], period: PeriodParts) -> list[tuple[int, int]]:
     """(bucket, n) of time to accept ('accept') or to close ('close'): the stored histogram of `scope` (whose
-    municipalities are `codes`), their unfolded deltas, and the edge ranges."""
+    municipalities are `codes`), its unfolded deltas, and the edge ranges."""
     column = {"accept": "accepted_at", "close": "closed_at"}[kind]
-    edge_sql, edge_params = _in_ranges(edges)
-    month_sql = "month >= %s AND month < %s" if months else "false"
-    delta_sql, delta_params = _in_ranges([month_bounds] if month_bounds else [])
+    month_sql, month_params, delta_sql, delta_params, edge_sql, edge_params = period.sources()
     rows = conn.execute(
         f"""SELECT bucket, sum(n)::bigint AS n FROM (
                 SELECT bucket, n FROM referral_duration_histogram
@@ -106,7 +113,7 @@ def duration_histogram(conn, kind: str, scope: str, codes: list[str], months: tu
                 FROM referrals WHERE area_code = ANY(%s) AND {edge_sql}
                   AND referral_duration_seconds(status, requested_at, {column}) IS NOT NULL
             ) x GROUP BY 1""",
-        [scope, kind, *(months or ()), codes, *delta_params, codes, *edge_params]).fetchall()
+        [scope, kind, *month_params, codes, *delta_params, codes, *edge_params]).fetchall()
     return [(r["bucket"], r["n"]) for r in rows]
 
 
