@@ -140,7 +140,7 @@ def _interested(ctx: Context, row, target: str | None, extra=()) -> list[str]:
 
 
 def _emit(ctx: Context, event, row, *, status: str, revision: int, target: str | None, extra=(),
-          interested: list[str] | None = None, written_by_caller: bool = False) -> dict:
+          interested: list[str] | None = None) -> dict:
     payload = {"referral_id": str(row["id"]), "revision": revision, "status": status, "category": row["category"],
                "urgency": row["urgency"], "sender_organization_id": str(row["sender_organization_id"]),
                "target_organization_id": str(target) if target else None,
@@ -149,7 +149,7 @@ def _emit(ctx: Context, event, row, *, status: str, revision: int, target: str |
                "area_code": row["area_code"],
                "interested_organization_ids": (interested if interested is not None
                                                else _interested(ctx, row, target, extra))}
-    return ctx.uow.emit(event, payload, area=row["area_code"], written_by_caller=written_by_caller)
+    return ctx.uow.emit(event, payload, area=row["area_code"])
 
 
 # --- create ------------------------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def _check_destination(ctx: Context, sender: str, data: dict, orgs: dict | None 
 def _insert(ctx: Context, *, sender: str, data: dict, person: dict, forwarded_from=None, part_of=None,
             idempotency: tuple | None = None) -> dict:
     """Insert the referral, its sealed person, its first history entry (and the idempotency key with the
-    response) and its `referral.requested` event's outbox row in one statement."""
+    response) in one statement, then emit `referral.requested` to the outbox in the same transaction."""
     referral_id = str(uuid.uuid4())
     pool = data.get("pool") or {}
     status = data.get("status", rl.REQUESTED)
@@ -199,12 +199,13 @@ def _insert(ctx: Context, *, sender: str, data: dict, person: dict, forwarded_fr
     if idempotency is not None:
         organization_id, idempotency_key, fingerprint = idempotency
         key = (organization_id, idempotency_key, fingerprint, 201, view(row, rl.SENDER))
-    # The event's outbox row is written by the same statement as the referral (psycopg's pipeline mode was
-    # measured slower here under eventlet's select-based waits: not used).
-    event = (_emit(ctx, ev.REQUESTED, row, status=status, revision=1, target=row["target_organization_id"],
-                   written_by_caller=True) if status == rl.REQUESTED else None)
+    interested = _interested(ctx, row, row["target_organization_id"]) if status == rl.REQUESTED else None
+    # (psycopg's pipeline mode was measured slower here under eventlet's select-based waits: not used)
     repo.insert_new_referral(ctx.conn, row, sealed, ctx.keyring.identity_hash(person_json), ctx.principal,
-                             ctx.request_id, key, event)
+                             ctx.request_id, key)
+    if status == rl.REQUESTED:
+        _emit(ctx, ev.REQUESTED, row, status=status, revision=1, target=row["target_organization_id"],
+              interested=interested)
     return row
 
 

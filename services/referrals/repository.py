@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from psycopg.types.json import Jsonb
 
-from services.servicekit import outbox
-
 from .personal_data import Sealed
 
 REFERRAL_COLUMNS = """r.id, r.revision, r.status, r.category, r.urgency, r.summary, r.area_code,
@@ -15,12 +13,10 @@ REFERRAL_COLUMNS = """r.id, r.revision, r.status, r.category, r.urgency, r.summa
 
 
 def insert_new_referral(conn, r: dict, sealed: Sealed, identity_hash: bytes | None, actor, request_id,
-                        idempotency: tuple | None, event: dict | None = None) -> None:
-    """One round trip: the referral, its sealed person, the `created` history entry, for POST the idempotency
-    key with the response, and the outbox row of `event` (foreign keys are checked at the end of the
-    statement)."""
+                        idempotency: tuple | None) -> None:
+    """One round trip: the referral, its sealed person, the `created` history entry and, for POST, the
+    idempotency key with the response (foreign keys are checked at the end of the statement)."""
     key_cte = ""
-    event_cte = ""
     params = {**r, "consent": Jsonb(r["consent"]) if r.get("consent") else None,
               "legal_basis": Jsonb(r["legal_basis"]) if r.get("legal_basis") else None,
               "key_id": sealed.key_id, "nonce": sealed.nonce, "ciphertext": sealed.ciphertext,
@@ -33,9 +29,6 @@ def insert_new_referral(conn, r: dict, sealed: Sealed, identity_hash: bytes | No
                          VALUES (%(key_org)s, %(key)s, %(fingerprint)s, %(id)s, %(key_status)s, %(key_body)s))"""
         params.update(key_org=organization_id, key=key, fingerprint=fingerprint, key_status=status,
                       key_body=Jsonb(body))
-    if event is not None:
-        event_cte = ", " + outbox.INSERT_CTE
-        params.update(outbox.cte_params(event))
     conn.execute(
         f"""WITH r AS (
               INSERT INTO referrals (id, revision, status, category, urgency, summary, area_code,
@@ -51,7 +44,7 @@ def insert_new_referral(conn, r: dict, sealed: Sealed, identity_hash: bytes | No
             h AS (INSERT INTO referral_history (referral_id, revision, action, from_status, to_status, actor_subject,
                       actor_role, actor_organization_id, request_id, occurred_at)
                   VALUES (%(id)s, 1, 'created', NULL, %(status)s, %(actor_subject)s, %(actor_role)s, %(actor_org)s,
-                      %(request_id)s, %(created_at)s)){key_cte}{event_cte}
+                      %(request_id)s, %(created_at)s)){key_cte}
             SELECT 1""", params)
 
 

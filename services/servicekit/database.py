@@ -28,14 +28,10 @@ class UnitOfWork:
         self.consumer = consumer
         self.emitted: list[dict] = []
 
-    def emit(self, event: IntegrationEvent, payload: dict, area: str | None, *,
-             written_by_caller: bool = False) -> dict:
-        """`written_by_caller`: the caller's next statement writes the outbox row itself (outbox.INSERT_CTE with
-        outbox.cte_params(envelope)), saving a round trip on a hot path."""
+    def emit(self, event: IntegrationEvent, payload: dict, area: str | None) -> dict:
         envelope = event.envelope(payload, producer=self.producer, area=area,
                                   correlation_id=self.correlation_id)
-        if not written_by_caller:
-            outbox.append(self.conn, envelope)
+        outbox.append(self.conn, envelope)
         self.emitted.append(envelope)
         return envelope
 
