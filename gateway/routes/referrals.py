@@ -61,7 +61,7 @@ def create_referral():
     key = key.strip()
     if len(key) >= 2 and key[0] == key[-1] == '"':  # sf-string form
         key = key[1:-1]
-    result = services_client.call("referrals", "create_referral", g.body, key)
+    result = services_client.call_coalesced("referrals", "create_referrals", g.body, key)
     headers = {"Location": f"/v1/referrals/{result['body']['id']}"}
     if result["replayed"]:
         headers["Idempotent-Replayed"] = "true"

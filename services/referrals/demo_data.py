@@ -100,7 +100,9 @@ def seed(dsn: str | None = None) -> str:
                         "summary": "デモ用の架空の紹介です（実在の人物ではありません）", "area_code": area, "person": person,
                         "consent": {"obtained_by": "デモ相談員", "method": "written",
                                     "obtained_at": (at - timedelta(hours=1)).isoformat()}}
-                result = uc.create_referral(ctx, body, key)
+                (result,) = uc.create_referrals(ctx.uow, [uc.CreateRequest(ctx, body, key)])
+                if isinstance(result, Exception):
+                    raise result
                 if result["replayed"]:
                     continue
                 referral_id = result["body"]["id"]

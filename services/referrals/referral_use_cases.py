@@ -15,7 +15,7 @@ from services.servicekit.database import run_together
 from services.servicekit.edge import load_input
 from services.servicekit.jsonable import jsonable
 from services.servicekit.errors import (BadRequest, Conflict, Forbidden, InvalidInput, NotFound,
-                                        PreconditionFailed)
+                                        PreconditionFailed, TsunaguError)
 from services.servicekit.areas.registry import default_registry
 
 from . import directory, integration_events as ev, referral_lifecycle as rl, repository as repo
@@ -139,9 +139,14 @@ def _interested(ctx: Context, row, target: str | None, extra=()) -> list[str]:
     return sorted(ids)
 
 
-def _emit(ctx: Context, event, row, *, status: str, revision: int, target: str | None, extra=(),
-          interested: list[str] | None = None) -> dict:
-    payload = {"referral_id": str(row["id"]), "revision": revision, "status": status, "category": row["category"],
+def _emit(ctx: Context, event, row, *, status: str, revision: int, target: str | None, extra=()) -> dict:
+    return ctx.uow.emit(event, _event_payload(ctx, row, status=status, revision=revision, target=target, extra=extra),
+                        area=row["area_code"])
+
+
+def _event_payload(ctx: Context, row, *, status: str, revision: int, target: str | None, extra=(),
+                   interested: list[str] | None = None) -> dict:
+    return {"referral_id": str(row["id"]), "revision": revision, "status": status, "category": row["category"],
                "urgency": row["urgency"], "sender_organization_id": str(row["sender_organization_id"]),
                "target_organization_id": str(target) if target else None,
                "pool": ({"area_code": row["pool_area_code"], "category": row["pool_category"]}
@@ -149,7 +154,6 @@ def _emit(ctx: Context, event, row, *, status: str, revision: int, target: str |
                "area_code": row["area_code"],
                "interested_organization_ids": (interested if interested is not None
                                                else _interested(ctx, row, target, extra))}
-    return ctx.uow.emit(event, payload, area=row["area_code"])
 
 
 # --- create ------------------------------------------------------------------------------------------------
@@ -174,10 +178,20 @@ def _check_destination(ctx: Context, sender: str, data: dict, orgs: dict | None 
     rl.check_sharing_basis(data.get("consent"), data.get("legal_basis"), ctx.now, target_org=target)
 
 
-def _insert(ctx: Context, *, sender: str, data: dict, person: dict, forwarded_from=None, part_of=None,
-            idempotency: tuple | None = None) -> dict:
-    """Insert the referral, its sealed person, its first history entry (and the idempotency key with the
-    response) in one statement, then emit `referral.requested` to the outbox in the same transaction."""
+@dataclass
+class NewReferral:
+    """A referral about to be written: its row, sealed person and (for POST) idempotency key with the answer."""
+    ctx: Context
+    row: dict
+    sealed: object
+    identity_hash: bytes | None
+    idempotency: tuple | None
+    interested: list[str] | None
+
+
+def _new_referral(ctx: Context, *, sender: str, data: dict, person: dict, forwarded_from=None, part_of=None,
+                  idempotency: tuple | None = None) -> NewReferral:
+    """Build (not yet write) a referral from validated input; `_write_new` writes any number of them."""
     referral_id = str(uuid.uuid4())
     pool = data.get("pool") or {}
     status = data.get("status", rl.REQUESTED)
@@ -194,50 +208,105 @@ def _insert(ctx: Context, *, sender: str, data: dict, person: dict, forwarded_fr
            "requested_at": ctx.now if status == rl.REQUESTED else None, "accepted_at": None, "closed_at": None,
            "overdue_at": None, "modified_at": ctx.now, "personal_data_erased": False}
     person_json = PERSON_SCHEMA.dump(person)
-    sealed = ctx.keyring.seal(person_json, referral_id)
     key = None
     if idempotency is not None:
         organization_id, idempotency_key, fingerprint = idempotency
         key = (organization_id, idempotency_key, fingerprint, 201, view(row, rl.SENDER))
     interested = _interested(ctx, row, row["target_organization_id"]) if status == rl.REQUESTED else None
+    return NewReferral(ctx, row, ctx.keyring.seal(person_json, referral_id), ctx.keyring.identity_hash(person_json),
+                       key, interested)
+
+
+def _write_new(uow, referrals: list[NewReferral]) -> None:
+    """Write referrals (each with its sealed person, first history entry and idempotency key) in one statement,
+    and their `referral.requested` events with one outbox INSERT, in the caller's transaction."""
+    if not referrals:
+        return
     # (psycopg's pipeline mode was measured slower here under eventlet's select-based waits: not used)
-    repo.insert_new_referral(ctx.conn, row, sealed, ctx.keyring.identity_hash(person_json), ctx.principal,
-                             ctx.request_id, key)
-    if status == rl.REQUESTED:
-        _emit(ctx, ev.REQUESTED, row, status=status, revision=1, target=row["target_organization_id"],
-              interested=interested)
-    return row
+    repo.insert_new_referrals(uow.conn, [(n.row, n.sealed, n.identity_hash, n.ctx.principal, n.ctx.request_id,
+                                          n.idempotency) for n in referrals])
+    requested = [n for n in referrals if n.row["status"] == rl.REQUESTED]
+    uow.emit_all([(ev.REQUESTED, _event_payload(n.ctx, n.row, status=rl.REQUESTED, revision=1,
+                                                target=n.row["target_organization_id"], interested=n.interested),
+                   n.row["area_code"]) for n in requested],
+                 correlation_ids=[n.ctx.request_id for n in requested])
 
 
-def create_referral(ctx: Context, body: dict, idempotency_key: str | None) -> dict:
-    """POST /v1/referrals. Returns {"status", "body", "replayed"}; the key row commits with the referral."""
-    sender = _require_org(ctx.principal)
-    if not idempotency_key or not idempotency_key.strip():
+@dataclass
+class CreateRequest:
+    """One POST /v1/referrals: who asks (ctx.principal, ctx.request_id), the raw body and its Idempotency-Key."""
+    ctx: Context
+    body: dict
+    idempotency_key: str | None
+
+
+def _validated(request: CreateRequest) -> tuple[str, dict, bytes]:
+    """(sender, loaded body, fingerprint of the raw body), or a TsunaguError for this request alone."""
+    sender = _require_org(request.ctx.principal)
+    key = request.idempotency_key
+    if not key or not key.strip():
         raise BadRequest("the Idempotency-Key header is required")
-    if len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+    if len(key) > MAX_IDEMPOTENCY_KEY:
         raise BadRequest("the Idempotency-Key header is longer than 255 characters")
-    data = load(ReferralCreateSchema, body)
-    fingerprint = ctx.keyring.fingerprint(json.dumps(body, sort_keys=True, ensure_ascii=False,
-                                                     separators=(",", ":")).encode())
-    # One round trip: the key's lock, then (seeing what the lock's previous holder committed) its stored
-    # response, and the directory entries _check_destination needs.
-    (lock,), stored_rows, org_rows = run_together(
-        ctx.conn, repo.lock_idempotency_key(sender, idempotency_key),
-        repo.find_idempotency_key(sender, idempotency_key),
-        directory.organizations_statement([sender, _target_of(data)]))
-    if not lock["ok"]:
+    data = load(ReferralCreateSchema, request.body)
+    fingerprint = request.ctx.keyring.fingerprint(json.dumps(request.body, sort_keys=True, ensure_ascii=False,
+                                                             separators=(",", ":")).encode())
+    return sender, data, fingerprint
+
+
+def create_referrals(uow, requests: list[CreateRequest]) -> list:
+    """POST /v1/referrals for one or more requests in one transaction (the gateway coalesces the creates that
+    arrive together). Each request gets its own answer — {"status", "body", "replayed"} — or its own
+    TsunaguError; one request's refusal does not touch the others. The keys' rows commit with the referrals."""
+    answers: list = [None] * len(requests)
+    checked: dict[int, tuple[str, dict, bytes]] = {}
+    for i, request in enumerate(requests):
+        try:
+            checked[i] = _validated(request)
+        except TsunaguError as refused:
+            answers[i] = refused
+    if not checked:
+        return answers
+    # One round trip: each key's lock then (seeing what the lock's previous holder committed) its stored
+    # response, and the directory entries of every sender and target.
+    statements = []
+    for i, (sender, data, _) in checked.items():
+        statements += [repo.lock_idempotency_key(sender, requests[i].idempotency_key),
+                       repo.find_idempotency_key(sender, requests[i].idempotency_key)]
+    parties = {p for sender, data, _ in checked.values() for p in (sender, _target_of(data)) if p}
+    *key_rows, org_rows = run_together(uow.conn, *statements, directory.organizations_statement(sorted(parties)))
+    orgs = directory.organizations_from(org_rows)
+    new: list[NewReferral] = []
+    keys_in_batch: set[tuple[str, str]] = set()
+    for n, (i, (sender, data, fingerprint)) in enumerate(checked.items()):
+        request, ((lock,), stored_rows) = requests[i], key_rows[2 * n:2 * n + 2]
+        try:
+            answers[i] = _answer_create(request, sender, data, fingerprint, lock["ok"], stored_rows, orgs,
+                                        keys_in_batch, new)
+        except TsunaguError as refused:
+            answers[i] = refused
+    _write_new(uow, new)
+    return answers
+
+
+def _answer_create(request: CreateRequest, sender: str, data: dict, fingerprint: bytes, locked: bool,
+                   stored_rows: list, orgs: dict, keys_in_batch: set, new: list[NewReferral]) -> dict:
+    key = (sender, request.idempotency_key)
+    # A transaction's advisory locks are re-entrant: the same key twice in one batch is caught here instead.
+    if not locked or key in keys_in_batch:
         raise Conflict("a request with this Idempotency-Key is still being processed")
+    keys_in_batch.add(key)
     stored = stored_rows[0] if stored_rows else None
     if stored is not None:
         if not hmac.compare_digest(bytes(stored["fingerprint"]), fingerprint):
             raise InvalidInput("this Idempotency-Key was already used with a different request",
                                [{"pointer": "#", "detail": "Idempotency-Key reused with another body"}])
         return {"status": stored["response_status"], "body": stored["response_body"], "replayed": True}
-    _check_destination(ctx, sender, data, directory.organizations_from(org_rows))
-    row = _insert(ctx, sender=sender, data=data, person=data["person"],
-                  idempotency=(sender, idempotency_key, fingerprint))
-    body_out = view(row, rl.SENDER)
-    return {"status": 201, "body": body_out, "replayed": False}
+    _check_destination(request.ctx, sender, data, orgs)
+    referral = _new_referral(request.ctx, sender=sender, data=data, person=data["person"],
+                             idempotency=(sender, request.idempotency_key, fingerprint))
+    new.append(referral)
+    return {"status": 201, "body": referral.idempotency[4], "replayed": False}
 
 
 # --- read ----------------------------------------------------------------------------------------------------
@@ -395,8 +464,10 @@ def forward(ctx: Context, referral_id: str, body: dict) -> dict:
                 "legal_basis": data.get("legal_basis"), "status": rl.REQUESTED}
     _check_destination(ctx, sender, new_data)
     repo.record_read(ctx.conn, str(row["id"]), ctx.principal, sorted(person), "forward", ctx.request_id)
-    new_row = _insert(ctx, sender=sender, data=new_data, person=person, forwarded_from=str(row["id"]),
-                      part_of=str(row["part_of_id"] or row["id"]))
+    forwarded = _new_referral(ctx, sender=sender, data=new_data, person=person, forwarded_from=str(row["id"]),
+                              part_of=str(row["part_of_id"] or row["id"]))
+    _write_new(ctx.uow, [forwarded])
+    new_row = forwarded.row
     revision = repo.touch(ctx.conn, str(row["id"]), ctx.now)
     repo.add_history(ctx.conn, str(row["id"]), revision, "forwarded", row["status"], row["status"], ctx.principal,
                      ctx.request_id, ctx.now, data["reason"])

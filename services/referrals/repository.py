@@ -12,40 +12,55 @@ REFERRAL_COLUMNS = """r.id, r.revision, r.status, r.category, r.urgency, r.summa
     (p.erased_at IS NOT NULL) AS personal_data_erased"""
 
 
-def insert_new_referral(conn, r: dict, sealed: Sealed, identity_hash: bytes | None, actor, request_id,
-                        idempotency: tuple | None) -> None:
-    """One round trip: the referral, its sealed person, the `created` history entry and, for POST, the
-    idempotency key with the response (foreign keys are checked at the end of the statement)."""
-    key_cte = ""
-    params = {**r, "consent": Jsonb(r["consent"]) if r.get("consent") else None,
-              "legal_basis": Jsonb(r["legal_basis"]) if r.get("legal_basis") else None,
-              "key_id": sealed.key_id, "nonce": sealed.nonce, "ciphertext": sealed.ciphertext,
-              "identity_hash": identity_hash, "actor_subject": actor.subject, "actor_role": actor.role,
-              "actor_org": actor.organization_id, "request_id": request_id}
-    if idempotency is not None:
-        organization_id, key, fingerprint, status, body = idempotency
-        key_cte = """, k AS (INSERT INTO idempotency_keys (organization_id, idempotency_key, fingerprint, referral_id,
-                                 response_status, response_body)
-                         VALUES (%(key_org)s, %(key)s, %(fingerprint)s, %(id)s, %(key_status)s, %(key_body)s))"""
-        params.update(key_org=organization_id, key=key, fingerprint=fingerprint, key_status=status,
-                      key_body=Jsonb(body))
-    conn.execute(
-        f"""WITH r AS (
+_REFERRAL_VALUES = ("id", "revision", "status", "category", "urgency", "summary", "area_code",
+                    "sender_organization_id", "target_organization_id", "pool_area_code", "pool_category", "do_not_contact", "consent",
+                    "legal_basis", "partner_reference", "forwarded_from_id", "part_of_id", "created_by", "created_at",
+                    "requested_at", "modified_at")
+
+
+def _values(rows: list[tuple], params: list) -> str:
+    """Multi-row VALUES with %s placeholders; appends each row's values to `params` in order."""
+    out = []
+    for row in rows:
+        out.append("(" + ", ".join(["%s"] * len(row)) + ")")
+        params.extend(row)
+    return ", ".join(out)
+
+
+def insert_new_referrals(conn, referrals: list[tuple]) -> None:
+    """One round trip for any number of new referrals, each given as (row, sealed person, identity hash, actor,
+    request id, idempotency key tuple or None): the referrals, their sealed persons, their `created` history
+    entries and the idempotency keys with their responses (foreign keys are checked at the end of the statement).
+    """
+    params: list = []
+    referral_rows, person_rows, history_rows, key_rows = [], [], [], []
+    for r, sealed, identity_hash, actor, request_id, idempotency in referrals:
+        values = {**r, "consent": Jsonb(r["consent"]) if r.get("consent") else None,
+                  "legal_basis": Jsonb(r["legal_basis"]) if r.get("legal_basis") else None}
+        referral_rows.append(tuple(values[c] for c in _REFERRAL_VALUES))
+        person_rows.append((r["id"], sealed.key_id, sealed.nonce, sealed.ciphertext, identity_hash))
+        history_rows.append((r["id"], 1, "created", None, r["status"], actor.subject, actor.role,
+                             actor.organization_id, request_id, r["created_at"]))
+        if idempotency is not None:
+            organization_id, key, fingerprint, status, body = idempotency
+            key_rows.append((organization_id, key, fingerprint, r["id"], status, Jsonb(body)))
+    sql = f"""WITH r AS (
               INSERT INTO referrals (id, revision, status, category, urgency, summary, area_code,
                   sender_organization_id, target_organization_id, pool_area_code, pool_category, do_not_contact,
                   consent, legal_basis, partner_reference, forwarded_from_id, part_of_id, created_by, created_at,
                   requested_at, modified_at)
-              VALUES (%(id)s, 1, %(status)s, %(category)s, %(urgency)s, %(summary)s, %(area_code)s,
-                  %(sender_organization_id)s, %(target_organization_id)s, %(pool_area_code)s, %(pool_category)s,
-                  %(do_not_contact)s, %(consent)s, %(legal_basis)s, %(partner_reference)s, %(forwarded_from_id)s,
-                  %(part_of_id)s, %(created_by)s, %(created_at)s, %(requested_at)s, %(created_at)s)),
+              VALUES {_values(referral_rows, params)}),
             p AS (INSERT INTO referral_persons (referral_id, key_id, nonce, ciphertext, identity_hash)
-                  VALUES (%(id)s, %(key_id)s, %(nonce)s, %(ciphertext)s, %(identity_hash)s)),
+                  VALUES {_values(person_rows, params)}),
             h AS (INSERT INTO referral_history (referral_id, revision, action, from_status, to_status, actor_subject,
                       actor_role, actor_organization_id, request_id, occurred_at)
-                  VALUES (%(id)s, 1, 'created', NULL, %(status)s, %(actor_subject)s, %(actor_role)s, %(actor_org)s,
-                      %(request_id)s, %(created_at)s)){key_cte}
-            SELECT 1""", params)
+                  VALUES {_values(history_rows, params)})"""
+    if key_rows:
+        sql += f""",
+            k AS (INSERT INTO idempotency_keys (organization_id, idempotency_key, fingerprint, referral_id,
+                      response_status, response_body)
+                  VALUES {_values(key_rows, params)})"""
+    conn.execute(sql + " SELECT 1", params)
 
 
 def load_person(conn, referral_id: str) -> Sealed | None:

@@ -10,6 +10,7 @@ from nameko.extensions import DependencyProvider
 from services.servicekit.entrypoints import rpc
 from nameko.timer import timer
 
+from services.servicekit import coalesced_calls
 from services.servicekit.caller import REQUEST_ID_CONTEXT_KEY, SYSTEM, Caller
 from services.servicekit.database import Database
 from services.servicekit.ops_endpoints import OperationsEndpoints
@@ -75,8 +76,35 @@ class ReferralsService(OperationsEndpoints):
 
     # --- partner / staff API -----------------------------------------------------------------------------
     @rpc
-    def create_referral(self, body, idempotency_key):
-        return self._run(uc.create_referral, body, idempotency_key)
+    def create_referrals(self, requests):
+        """POST /v1/referrals, coalesced by the gateway: the creates that arrived together, each with its own
+        context, in one transaction; one answer per request (servicekit/coalesced_calls.py)."""
+        try:
+            outcomes = self._create(requests)
+        except Exception as failure:  # noqa: BLE001 - nothing was written; each request is tried on its own
+            if len(requests) == 1:
+                log.error("a referral create failed (%s)", type(failure).__name__)
+                outcomes = [failure]
+            else:
+                log.warning("a batch of %d referral creates failed as a whole (%s); each is retried alone",
+                            len(requests), type(failure).__name__)
+                outcomes = [self._create_alone(request) for request in requests]
+        return [coalesced_calls.answer(outcome) for outcome in outcomes]
+
+    def _create(self, requests) -> list:
+        with self.db.unit_of_work() as uow:
+            now = uc.utcnow()
+            creates = [uc.CreateRequest(uc.Context(uow, coalesced_calls.principal_of(r),
+                                                   coalesced_calls.request_id_of(r), self.keys, now), *r["args"])
+                       for r in requests]
+            return [_plain(o) if isinstance(o, dict) else o for o in uc.create_referrals(uow, creates)]
+
+    def _create_alone(self, request):
+        try:
+            return self._create([request])[0]
+        except Exception as failure:  # noqa: BLE001 - this request's own failure, answered to it alone
+            log.error("a referral create failed (%s)", type(failure).__name__)
+            return failure
 
     @rpc
     def get_referral(self, referral_id):

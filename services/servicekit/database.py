@@ -29,11 +29,18 @@ class UnitOfWork:
         self.emitted: list[dict] = []
 
     def emit(self, event: IntegrationEvent, payload: dict, area: str | None) -> dict:
-        envelope = event.envelope(payload, producer=self.producer, area=area,
-                                  correlation_id=self.correlation_id)
-        outbox.append(self.conn, envelope)
-        self.emitted.append(envelope)
-        return envelope
+        return self.emit_all([(event, payload, area)])[0]
+
+    def emit_all(self, events: list[tuple[IntegrationEvent, dict, str | None]],
+                 correlation_ids: list[str | None] | None = None) -> list[dict]:
+        """Several (event, payload, area) into the outbox with one INSERT; `correlation_ids`, one per event,
+        when they belong to different requests (a coalesced batch), else the unit of work's own."""
+        envelopes = [event.envelope(payload, producer=self.producer, area=area,
+                                    correlation_id=correlation_ids[i] if correlation_ids else self.correlation_id)
+                     for i, (event, payload, area) in enumerate(events)]
+        outbox.append_all(self.conn, envelopes)
+        self.emitted.extend(envelopes)
+        return envelopes
 
     def already_processed(self, envelope: dict) -> bool:
         """Record that this consumer handled this event; True if it had already (then do nothing)."""

@@ -4,6 +4,13 @@ from psycopg.types.json import Jsonb
 
 
 def append(conn, envelope: dict) -> None:
-    conn.execute(
-        "INSERT INTO outbox (event_id, event_type, envelope) VALUES (%s, %s, %s)",
-        (envelope["event_id"], envelope["type"], Jsonb(envelope)))
+    append_all(conn, [envelope])
+
+
+def append_all(conn, envelopes: list[dict]) -> None:
+    """Several envelopes in one INSERT (one round trip), in order."""
+    if not envelopes:
+        return
+    rows = ", ".join(["(%s, %s, %s)"] * len(envelopes))
+    conn.execute(f"INSERT INTO outbox (event_id, event_type, envelope) VALUES {rows}",
+                 [value for e in envelopes for value in (e["event_id"], e["type"], Jsonb(e))])

@@ -1,0 +1,82 @@
+"""Coalescing concurrent calls to one batch RPC: requests that arrive while earlier ones are on their way travel
+together as one message, and the service handles them in one transaction.
+
+Under load this is what makes POST /v1/referrals cheap: one AMQP request and reply, one nameko worker and one
+database transaction serve many HTTP requests instead of one each. It adds no waiting: a request goes at once
+when fewer than `max_in_flight` batches are out; otherwise it joins the next batch, which leaves as soon as one
+returns. With one request at a time it behaves like a plain call.
+
+The thread whose request is still queued when there is room sends the batch (no extra thread to manage); it
+may carry other threads' requests with its own. Every request gets its own answer or its own exception
+(services/servicekit/coalesced_calls.py).
+"""
+from __future__ import annotations
+
+import threading
+
+from services.servicekit import coalesced_calls
+
+
+class _Waiting:
+    __slots__ = ("request", "answer", "failure")
+
+    def __init__(self, request: dict):
+        self.request = request
+        self.answer: dict | None = None
+        self.failure: BaseException | None = None
+
+
+class Coalescer:
+    def __init__(self, service: str, method: str, max_batch: int = 64, max_in_flight: int = 2):
+        self.service = service
+        self.method = method
+        self.max_batch = max_batch
+        self.max_in_flight = max_in_flight
+        self._changed = threading.Condition()
+        self._queue: list[_Waiting] = []
+        self._in_flight = 0
+
+    def call(self, pool, context: dict, *args):
+        """`service.method([request, ...])` for this request and whichever others are waiting; its answer."""
+        mine = _Waiting(coalesced_calls.request(context, *args))
+        with self._changed:
+            self._queue.append(mine)
+            while mine.answer is None and mine.failure is None:
+                if mine in self._queue and self._in_flight < self.max_in_flight:
+                    batch = self._take(mine)
+                    self._in_flight += 1
+                    self._changed.release()
+                    try:
+                        self._send(pool, batch)
+                    finally:
+                        self._changed.acquire()
+                        self._in_flight -= 1
+                        self._changed.notify_all()
+                else:
+                    self._changed.wait()
+        if mine.failure is not None:
+            raise mine.failure
+        return coalesced_calls.unpack(mine.answer)
+
+    def _take(self, mine: _Waiting) -> list[_Waiting]:
+        """Up to max_batch waiting requests, oldest first, always including the sender's own."""
+        batch = self._queue[:self.max_batch]
+        if mine not in batch:
+            batch = batch[:-1] + [mine]
+        taken = set(map(id, batch))
+        self._queue = [w for w in self._queue if id(w) not in taken]
+        return batch
+
+    def _send(self, pool, batch: list[_Waiting]) -> None:
+        try:
+            # The batch message itself carries no caller: each request carries its own context.
+            with pool.cluster({}) as cluster:
+                answers = getattr(getattr(cluster, self.service), self.method)([w.request for w in batch])
+            if len(answers) != len(batch):
+                raise RuntimeError(f"{self.service}.{self.method} answered {len(answers)} of {len(batch)} requests")
+        except BaseException as failure:  # noqa: BLE001 - every waiting request must learn the outcome
+            for waiting in batch:
+                waiting.failure = failure
+            return
+        for waiting, answer in zip(batch, answers):
+            waiting.answer = answer
