@@ -10,6 +10,7 @@ from services.servicekit.pg_pool import open_pool
 from .api_keys import ApiKeyStore
 from .authentication import JwtVerifier
 from .problems import install_problem_handlers
+from .request_coalescing import Coalescers
 from .request_context import install_request_context
 from .rpc_pool import RpcProxyPool
 from .settings import GatewaySettings
@@ -21,6 +22,7 @@ class GatewayState:
     jwt: JwtVerifier
     api_keys: ApiKeyStore
     rpc_pool: RpcProxyPool
+    coalescers: Coalescers
     db_pool: object
 
 
@@ -36,6 +38,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
                         settings.jwt_leeway_seconds),
         api_keys=ApiKeyStore(db_pool),
         rpc_pool=RpcProxyPool(settings.amqp_uri, settings.rpc_pool_size, settings.rpc_timeout),
+        coalescers=Coalescers(settings.coalesce_max_batch, settings.coalesce_max_in_flight),
         db_pool=db_pool,
     )
     install_request_context(app)

@@ -26,6 +26,24 @@ class _Waiting:
         self.failure: BaseException | None = None
 
 
+class Coalescers:
+    """One Coalescer per batch entrypoint, made on first use (the gateway keeps one set for its lifetime)."""
+
+    def __init__(self, max_batch: int = 64, max_in_flight: int = 2):
+        self.max_batch = max_batch
+        self.max_in_flight = max_in_flight
+        self._made: dict[tuple[str, str], Coalescer] = {}
+        self._lock = threading.Lock()
+
+    def for_method(self, service: str, method: str) -> "Coalescer":
+        with self._lock:
+            found = self._made.get((service, method))
+            if found is None:
+                found = self._made[(service, method)] = Coalescer(service, method, self.max_batch,
+                                                                    self.max_in_flight)
+            return found
+
+
 class Coalescer:
     def __init__(self, service: str, method: str, max_batch: int = 64, max_in_flight: int = 2):
         self.service = service

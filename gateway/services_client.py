@@ -1,12 +1,10 @@
 """Calling services from a request: borrows a pooled RPC proxy carrying the caller and request id."""
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
 
-from .request_coalescing import Coalescer
 from .request_context import rpc_context
 
 
@@ -31,14 +29,9 @@ def call_parallel(calls: dict[str, tuple]) -> dict:
     return {name: future.result() for name, future in futures.items()}
 
 
-_coalescers: dict[tuple[str, str], Coalescer] = {}
-_coalescers_lock = threading.Lock()
-
-
 def call_coalesced(service: str, method: str, *args):
     """`service.method` is a batch entrypoint (a list of coalesced_calls requests in, one answer each out):
     this request travels with whichever others are waiting for the same method (request_coalescing.py), and
     gets its own answer, or raises its own error, as `call` would."""
-    with _coalescers_lock:
-        coalescer = _coalescers.setdefault((service, method), Coalescer(service, method))
-    return coalescer.call(current_app.extensions["tsunagu"].rpc_pool, rpc_context(), *args)
+    state = current_app.extensions["tsunagu"]
+    return state.coalescers.for_method(service, method).call(state.rpc_pool, rpc_context(), *args)
