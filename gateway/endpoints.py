@@ -57,11 +57,13 @@ def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, aud
             g.principal = authorize(audience)
             if query_schema is not None:
                 g.query_args = _query_args(query_schema)
+                _refuse_nul(g.query_args, "the query")
                 g.query = query_schema.load(g.query_args)
             if body_schema is not None:
                 payload = request.get_json(silent=True)
                 if payload is None:
                     raise BadRequest("the request body must be a JSON document")
+                _refuse_nul(payload, "the request")
                 errors = body_schema.validate(payload)
                 if errors:
                     raise InvalidInput("the request has invalid fields", field_errors_from_marshmallow(errors))
@@ -74,6 +76,23 @@ def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str, aud
         return view
 
     return decorate
+
+
+def _nul_pointers(value, path: str = "#") -> list[dict]:
+    if isinstance(value, str):
+        return [{"pointer": path, "detail": "must not contain the NUL character (U+0000)"}] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [e for k, v in value.items() for e in _nul_pointers(v, f"{path}/{k}")]
+    if isinstance(value, list):
+        return [e for i, v in enumerate(value) for e in _nul_pointers(v, f"{path}/{i}")]
+    return []
+
+
+def _refuse_nul(data, what: str) -> None:
+    """PostgreSQL text cannot hold U+0000: refuse it here, field by field, instead of failing in a service."""
+    errors = _nul_pointers(data)
+    if errors:
+        raise InvalidInput(f"{what} has invalid fields", errors)
 
 
 def _query_args(schema) -> dict:

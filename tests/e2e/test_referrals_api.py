@@ -1,5 +1,6 @@
 """Referrals end to end: partner systems (API keys) and staff (JWT) through the gateway, the referrals service
 with its directory copy fed by members-contract events on the real broker, the outbox relay, PostgreSQL."""
+import json
 import os
 import threading
 import uuid
@@ -280,6 +281,23 @@ def test_concurrent_identical_requests_create_one_referral(stack, net):
     with connect("referrals") as conn:
         assert conn.execute("SELECT count(*) AS n FROM idempotency_keys WHERE idempotency_key = %s",
                             (key,)).fetchone()["n"] == 1
+
+
+def test_a_nul_character_is_refused_field_by_field_before_any_service_runs(stack, net):
+    """PostgreSQL text cannot hold U+0000: the gateway answers 422 naming the fields (never their values),
+    instead of a service failing with a 500; nothing is written."""
+    url, sender = stack.url, net.partner("登別NPO")
+    key = f"nul-{uuid.uuid4()}"
+    person = {**PERSON, "name": "登別\u0000太郎"}
+    refused = problem(post(sender, url, referral_body(target=net.ids["伊達ひきこもり支援"], summary="相談\u0000",
+                                                      person=person), key), 422)
+    assert sorted(e["pointer"] for e in refused["errors"]) == ["#/person/name", "#/summary"]
+    assert "太郎" not in json.dumps(refused, ensure_ascii=False)
+    searched = problem(stack.session("admin").get(url + "/v1/organizations", params={"q": "ひき\u0000こもり"}), 422)
+    assert searched["errors"][0]["pointer"] == "#/q"
+    with connect("referrals") as conn:
+        assert conn.execute("SELECT count(*) AS n FROM idempotency_keys WHERE idempotency_key = %s",
+                            (key,)).fetchone()["n"] == 0
 
 
 # --- consent and legal basis ------------------------------------------------------------------------------
