@@ -12,10 +12,10 @@ REFERRAL_COLUMNS = """r.id, r.revision, r.status, r.category, r.urgency, r.summa
     (p.erased_at IS NOT NULL) AS personal_data_erased"""
 
 
-_REFERRAL_VALUES = ("id", "revision", "status", "category", "urgency", "summary", "area_code",
+_REFERRAL_VALUES = ("status", "category", "urgency", "summary", "area_code",
                     "sender_organization_id", "target_organization_id", "pool_area_code", "pool_category", "do_not_contact", "consent",
                     "legal_basis", "partner_reference", "forwarded_from_id", "part_of_id", "created_by", "created_at",
-                    "requested_at", "modified_at")
+                    "requested_at")
 
 
 def _values(rows: list[tuple], params: list) -> str:
@@ -37,7 +37,8 @@ def insert_new_referrals(conn, referrals: list[tuple]) -> None:
     for r, sealed, identity_hash, actor, request_id, idempotency in referrals:
         values = {**r, "consent": Jsonb(r["consent"]) if r.get("consent") else None,
                   "legal_basis": Jsonb(r["legal_basis"]) if r.get("legal_basis") else None}
-        referral_rows.append(tuple(values[c] for c in _REFERRAL_VALUES))
+        # (id, revision 1, the values, modified_at = created_at): a new referral.
+        referral_rows.append((r["id"], 1, *(values[c] for c in _REFERRAL_VALUES), r["created_at"]))
         person_rows.append((r["id"], sealed.key_id, sealed.nonce, sealed.ciphertext, identity_hash))
         history_rows.append((r["id"], 1, "created", None, r["status"], actor.subject, actor.role,
                              actor.organization_id, request_id, r["created_at"]))
