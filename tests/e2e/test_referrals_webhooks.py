@@ -421,6 +421,30 @@ def test_a_disabled_endpoint_gets_nothing(stack, receiver):
     assert receiver.at("/disabled") == [] and deliveries(stack, session, disabled["id"]) == []
 
 
+def test_nothing_consumes_referral_events_and_provisioning_deletes_the_retired_queue(stack):
+    """The retired handler's queue, as a broker provisioned before still has it (bound to referrals.events and
+    filling with every referral event), is deleted by provisioning with what it holds; again, nothing to do."""
+    from urllib.parse import quote
+    from services.servicekit.broker_topology import RETIRED_QUEUES, declare_topology, load_service_classes
+    from services.servicekit.provision import provision
+    from services.servicekit.reliable_events import handler_queue_arguments
+    current = declare_topology(service_classes=load_service_classes())
+    assert not [q for q in current if q.startswith("evt-referrals-")] and not set(current) & set(RETIRED_QUEUES)
+    name = "evt-referrals-referral.#--referral_webhooks.on_referral_event"
+    assert name in RETIRED_QUEUES
+    with kombu.Connection(settings.amqp_uri()) as conn:
+        kombu.Queue(name, exchange=get_event_exchange("referrals", {}), routing_key="referral.#", durable=True,
+                    queue_arguments=handler_queue_arguments())(conn.channel()).declare()
+    publish(referral_event("referral.accepted", org(), org(), []))
+    api = f"{settings.rabbitmq_management_url()}/api/queues/{quote(settings.vhost(), safe='')}/{quote(name, safe='')}"
+    wait_until(lambda: requests.get(api, timeout=10).json().get("messages") == 1, 20,
+               message="the old queue to hold the event")
+    provision()
+    assert requests.get(api, timeout=10).status_code == 404
+    provision()  # idempotent
+    assert requests.get(api, timeout=10).status_code == 404
+
+
 def test_changes_committed_while_the_dispatcher_is_down_are_delivered_after_it_restarts(stack, receiver):
     mine = org()
     session = partner(stack, mine)
