@@ -1,6 +1,7 @@
-"""Webhook dispatcher throughput: N referral events fanned out to endpoints on a local receiver, delivered by
-one or more in-process dispatchers (eventlet, as in the service) against real PostgreSQL. Prints planning and
-delivery throughput and p50/p95/p99 of the POST duration and of planned → delivered latency.
+"""Webhook dispatcher throughput: N referral events written to the outbox (one transaction each; the outbox
+trigger plans their deliveries to endpoints on a local receiver), delivered by one or more in-process dispatchers
+(eventlet, as in the service) against real PostgreSQL. Prints planning and delivery throughput and p50/p95/p99
+of the POST duration and of planned → delivered latency.
 
   TSUNAGU_NAMESPACE=tsunagu_bench python bench/referrals_webhooks_dispatch.py --events 500 --endpoints 4
 """
@@ -13,7 +14,6 @@ import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -21,11 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import services.servicekit.bootstrap  # noqa: E402,F401
 import psycopg  # noqa: E402
 
-from services.referrals.webhook_dispatch import Dispatcher, plan_deliveries  # noqa: E402
+from services.referrals import integration_events as referral_events  # noqa: E402
+from services.referrals.webhook_dispatch import Dispatcher  # noqa: E402
 from services.referrals.webhook_registrations import WebhookRegistrations  # noqa: E402
 from services.referrals.webhook_secret_box import new_key, parse_keys  # noqa: E402
 from services.referrals.webhook_settings import WebhookSettings  # noqa: E402
-from services.servicekit import migrations, settings  # noqa: E402
+from services.servicekit import migrations, outbox, settings  # noqa: E402
 from services.servicekit.caller import Principal  # noqa: E402
 from services.servicekit.database import DatabaseSession  # noqa: E402
 from services.servicekit.pg_pool import open_pool  # noqa: E402
@@ -111,11 +112,13 @@ def main():
 
     started = time.perf_counter()
     for _ in range(args.events):
-        envelope = {"event_id": str(uuid.uuid4()), "type": "referral.accepted",
-                    "occurred_at": datetime.now(timezone.utc).isoformat(),
-                    "payload": {"referral_id": str(uuid.uuid4()), "interested_organization_ids": [org]}}
-        with db.single_statement() as conn:
-            plan_deliveries(conn, envelope, db.consumer)
+        envelope = referral_events.ACCEPTED.envelope(
+            {"referral_id": str(uuid.uuid4()), "revision": 2, "status": "accepted", "category": "hikikomori",
+             "urgency": "routine", "sender_organization_id": str(uuid.uuid4()), "target_organization_id": org,
+             "pool": None, "area_code": "012301", "interested_organization_ids": [org]},
+            producer="referrals", area="012301")
+        with db.unit_of_work() as uow:  # the event and its deliveries, in one transaction (outbox trigger)
+            outbox.append(uow.conn, envelope)
     planning = time.perf_counter() - started
     total = args.events * args.endpoints
 
@@ -142,7 +145,8 @@ def main():
     pool.close()
     print(f"events {args.events} x endpoints {args.endpoints} = {total} deliveries; "
           f"{args.dispatchers} dispatcher(s) x concurrency {args.concurrency}")
-    print(f"planning:   {args.events / planning:8.1f} events/s ({total / planning:.1f} deliveries planned/s)")
+    print(f"planning:   {args.events / planning:8.1f} events/s written to the outbox "
+          f"({total / planning:.1f} deliveries planned/s by its trigger)")
     print(f"delivering: {total / delivering:8.1f} deliveries/s (succeeded {stats['ok']}/{stats['n']}, "
           f"receiver got {received}, attempts {len(durations)})")
     print(f"POST duration ms   p50 {percentile(durations, 50):.0f}  p95 {percentile(durations, 95):.0f}  "

@@ -2,8 +2,8 @@
 
 The payload schema is explicit and the envelope rejects unknown fields: no personal data can ride along.
 `interested_organization_ids`: the organisations the change concerns (sender, target and, while a pool referral
-is unclaimed — and at the moment it is claimed — every organisation eligible to claim it); the webhook
-dispatcher notifies exactly these.
+is unclaimed — and at the moment it is claimed — every organisation eligible to claim it); webhooks notify
+exactly these (planned by a trigger on the outbox, referrals migration 0101, in the transaction of the change).
 """
 from marshmallow import Schema, fields, validate
 

@@ -1,28 +1,26 @@
-"""Webhook delivery: fan a referral event out into deliveries, then POST them, signed, with retries.
+"""Webhook delivery: POST planned deliveries, signed, with retries.
 
-- `plan_deliveries` (the event handler, one statement): one delivery per active endpoint of each organisation
-  the event concerns (`interested_organization_ids`), respecting each endpoint's event-type filter, recorded
-  with the event's processed mark; unique per (event id, endpoint), so a redelivered event adds nothing.
+- Planning is not done here: a trigger on the referrals outbox (referrals migration 0101) plans, in the same
+  transaction as the referral change, one delivery per active endpoint of each organisation the event concerns
+  (`interested_organization_ids`) whose event-type filter takes the type, with the id-only body below; unique
+  per (event id, endpoint).
 - `dispatch_due` (the dispatcher's timer): claims due deliveries FOR UPDATE SKIP LOCKED with a lease, POSTs
   each with a short timeout to the address that passed the target check, records the attempt (status code,
   duration, error class — never the response body) and reschedules failures on the retry schedule until it
   gives up and marks the delivery failed.
 
-The payload is id-only (FHIR SDOH subscriptions): the partner fetches the referral with its own credentials.
+The payload is id-only (FHIR SDOH subscriptions): {"id" (the delivery's), "type", "event_id", "referral_id",
+"occurred_at"}; no referral fields, no personal data. The partner fetches the referral with its own credentials.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import urllib3
 from prometheus_client import Counter, Gauge, Histogram
-
-from services.servicekit.observability import EVENTS_DUPLICATE
 
 from . import webhook_repository as repo
 from .webhook_retry import RetrySchedule
@@ -32,8 +30,6 @@ from .webhook_targets import TargetRefused, resolve_target, system_resolver
 
 log = logging.getLogger(__name__)
 
-DELIVERIES_CREATED = Counter("tsunagu_webhook_deliveries_planned_total", "Webhook deliveries planned from referral events",
-                             ["event_type"])
 ATTEMPTS = Counter("tsunagu_webhook_attempts_total", "Webhook delivery attempts by outcome",
                    ["trigger", "outcome"])  # outcome: succeeded|http_error|timeout|connection_error|refused_target|error
 DELIVERIES_FINISHED = Counter("tsunagu_webhook_deliveries_finished_total", "Webhook deliveries finished by outcome",
@@ -44,38 +40,6 @@ ATTEMPT_DURATION = Histogram("tsunagu_webhook_attempt_duration_seconds", "Durati
 PENDING = Gauge("tsunagu_webhook_deliveries_pending", "Webhook deliveries not yet succeeded or given up")
 
 USER_AGENT = "Tsunagu-Webhooks/1"
-
-
-# --- fan-out -------------------------------------------------------------------------------------------
-
-# Where each delivery's own id goes in the body planned for all of an event's deliveries at once.
-DELIVERY_ID_SLOT = "{delivery_id}"
-
-
-def delivery_body(delivery_id: str, event: dict) -> str:
-    """The id-only payload. No referral fields, no personal data: ids, the type and when it happened."""
-    return json.dumps({"id": delivery_id, "type": event["type"], "event_id": str(event["event_id"]),
-                       "referral_id": str(event["payload"]["referral_id"]),
-                       "occurred_at": event["occurred_at"]}, separators=(",", ":"))
-
-
-def plan_deliveries(conn, event: dict, consumer: str) -> int:
-    """The event handler's whole work, in one statement (atomic without a surrounding transaction): record the
-    event as processed by `consumer` and plan its deliveries. An event that concerns no active endpoint leaves
-    no trace: there is nothing a redelivery could repeat. Returns the number of deliveries planned."""
-    payload = event["payload"]
-    interested = sorted({str(uuid.UUID(str(o))) for o in payload.get("interested_organization_ids") or []})
-    if not interested:
-        return 0
-    outcome = repo.plan_deliveries(conn, consumer=consumer, event_id=str(event["event_id"]),
-                                   event_type=event["type"], referral_id=str(payload["referral_id"]),
-                                   occurred_at=event["occurred_at"], organization_ids=interested,
-                                   body=delivery_body(DELIVERY_ID_SLOT, event), delivery_id_slot=DELIVERY_ID_SLOT)
-    if outcome["endpoints"] and not outcome["fresh"]:
-        EVENTS_DUPLICATE.labels(consumer=consumer).inc()
-    if outcome["planned"]:
-        DELIVERIES_CREATED.labels(event["type"]).inc(outcome["planned"])
-    return outcome["planned"]
 
 
 # --- one HTTP attempt ----------------------------------------------------------------------------------

@@ -114,33 +114,6 @@ def delete_endpoint(conn, endpoint_id: str) -> bool:
     return conn.execute("DELETE FROM webhook_endpoints WHERE id = %s", (endpoint_id,)).rowcount == 1
 
 
-def plan_deliveries(conn, *, consumer: str, event_id: str, event_type: str, referral_id: str, occurred_at: str,
-                    organization_ids: list[str], body: str, delivery_id_slot: str) -> dict:
-    """One statement: a delivery per active endpoint of `organization_ids` whose filter takes `event_type`, and
-    the event recorded as processed by `consumer` — both only when there is such an endpoint, and deliveries
-    only when the event was not processed before. `body` holds `delivery_id_slot` where each delivery's own id
-    goes. Returns {endpoints, fresh (recorded now), planned}."""
-    return conn.execute(
-        """WITH e AS (SELECT id, organization_id FROM webhook_endpoints
-                      WHERE active AND organization_id = ANY(%(orgs)s::uuid[])
-                        AND (event_types IS NULL OR %(type)s = ANY(event_types))),
-                p AS (INSERT INTO processed_messages (consumer, event_id)
-                      SELECT %(consumer)s, %(event_id)s::uuid WHERE EXISTS (SELECT FROM e)
-                      ON CONFLICT DO NOTHING RETURNING 1),
-                -- a subquery, so that each endpoint's new id is drawn once and used for the row and its body
-                n AS (SELECT gen_random_uuid() AS id, e.id AS endpoint_id, e.organization_id FROM e
-                      WHERE EXISTS (SELECT FROM p)),
-                d AS (INSERT INTO webhook_deliveries (id, endpoint_id, organization_id, event_id, event_type,
-                          referral_id, occurred_at, body, next_attempt_at)
-                      SELECT n.id, n.endpoint_id, n.organization_id, %(event_id)s::uuid, %(type)s,
-                          %(referral_id)s::uuid, %(occurred_at)s::timestamptz, replace(%(body)s, %(slot)s, n.id::text), now() FROM n
-                      ON CONFLICT (event_id, endpoint_id) DO NOTHING RETURNING 1)
-           SELECT (SELECT count(*) FROM e) AS endpoints, (SELECT count(*) FROM p) AS fresh,
-                  (SELECT count(*) FROM d) AS planned""",
-        {"orgs": organization_ids, "type": event_type, "consumer": consumer, "event_id": event_id,
-         "referral_id": referral_id, "occurred_at": occurred_at, "body": body, "slot": delivery_id_slot}).fetchone()
-
-
 # --- deliveries and attempts -------------------------------------------------------------------------
 
 def claim_due(conn, limit: int, lease_seconds: float) -> list[dict]:

@@ -107,15 +107,6 @@ class DeliverySchema(Schema):
     attempts = fields.List(fields.Nested(AttemptSchema))
 
 
-class ReferralEventPayloadSchema(Schema):
-    """What the dispatcher needs of a referral.* event (contract in DEVELOPERS.md); other fields are ignored."""
-    class Meta:
-        unknown = EXCLUDE
-
-    referral_id = fields.UUID(required=True)
-    interested_organization_ids = fields.List(fields.UUID(), required=True)
-
-
 class OrganizationDeactivatedPayloadSchema(Schema):
     """members' `organization.deactivated` v1 (DEVELOPERS.md)."""
     class Meta:

@@ -1,7 +1,9 @@
 """referral_webhooks: notifies partner systems of referral changes through signed, id-only webhooks.
 
 A separate nameko service over the referrals database. Entrypoints only: it loads input with the schemas and
-calls the use cases in webhook_registrations / webhook_dispatch.
+calls the use cases in webhook_registrations / webhook_dispatch. It does not consume referral events: their
+deliveries are planned in the referral change's own transaction, by a trigger on the outbox (referrals migration
+0101); this service sends them.
 """
 from services.servicekit import bootstrap  # noqa: F401  (first: psycopg's green wait function)
 
@@ -18,13 +20,12 @@ from services.servicekit.database import Database
 from services.servicekit.ops_endpoints import OperationsEndpoints
 from services.servicekit.reliable_events import reliable_event_handler
 
-from .webhook_dispatch import Dispatcher, plan_deliveries
+from .webhook_dispatch import Dispatcher
 from .webhook_registrations import WebhookRegistrations
 from .webhook_repository import disable_organization_endpoints, purge_finished
 from .webhook_schemas import (CreatedEndpointSchema, DeliveryQuerySchema, DeliverySchema, EndpointCreateSchema,
                               EndpointQuerySchema, EndpointSchema, EndpointUpdateSchema,
-                              OrganizationDeactivatedPayloadSchema, ReferralEventPayloadSchema, RotatedSecretSchema,
-                              RotateSecretSchema)
+                              OrganizationDeactivatedPayloadSchema, RotatedSecretSchema, RotateSecretSchema)
 from .webhook_settings import WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,6 @@ SETTINGS = WebhookSettings.from_environment()
 if not os.environ.get("WEBHOOK_SECRET_KEYS"):
     log.warning("WEBHOOK_SECRET_KEYS is not set: webhook signing secrets are sealed with a development key in var/ "
                 "(configure real keys outside development)")
-REFERRAL_EVENTS = "referral.#"  # one topic-bound queue for every referral.* event type
-REFERRAL_EVENT_PAYLOAD = ReferralEventPayloadSchema()  # built once: marshmallow schemas are reusable
 
 
 _load = load_input  # the kit's edge loader
@@ -47,15 +46,7 @@ class ReferralWebhooksService(OperationsEndpoints):
     def _registrations(self) -> WebhookRegistrations:
         return WebhookRegistrations(self.db.unit_of_work, SETTINGS)
 
-    # --- events in: one delivery per interested organisation's endpoint --------------------------------
-
-    @reliable_event_handler("referrals", REFERRAL_EVENTS)
-    def on_referral_event(self, event):
-        if not str(event.get("type", "")).startswith("referral."):
-            raise ValueError("not a referral event")
-        REFERRAL_EVENT_PAYLOAD.load(event["payload"])  # a malformed event fails (and dead-letters)
-        with self.db.single_statement() as conn:  # processed mark and deliveries in one statement
-            plan_deliveries(conn, event, self.db.consumer)
+    # --- events in ---------------------------------------------------------------------------------------
 
     @reliable_event_handler("members", "organization.deactivated")
     def on_organization_deactivated(self, event):

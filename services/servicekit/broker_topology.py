@@ -4,7 +4,8 @@
 - the dead-letter exchange and queue;
 - every service's event exchange, and every reliable handler's quorum queue with its binding, discovered
   from the service classes. Declaring subscriber queues up front means an event published before its
-  consumer first starts still waits in the consumer's queue instead of being dropped as unroutable.
+  consumer first starts still waits in the consumer's queue instead of being dropped as unroutable;
+- and the deletion of retired handlers' queues (RETIRED_QUEUES).
 """
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ SERVICE_CLASSES = {
     "referrals": "services.referrals.service:ReferralsService",
     "referral_webhooks": "services.referrals.webhook_service:ReferralWebhooksService",
 }
+
+
+# Queues of handlers that no longer exist. Nothing consumes them any more, but a broker provisioned before keeps
+# them bound to their exchange, where they would fill with every matching event, forever. Provisioning deletes
+# them (with what they still hold); deleting a queue that is not there is no error, so this is idempotent.
+RETIRED_QUEUES = (
+    # referral_webhooks.on_referral_event: webhook deliveries are planned in the referral change's own
+    # transaction by a trigger on the referrals outbox (referrals migration 0101, which also plans what was
+    # still waiting here).
+    handler_queue_name("referrals", "referral.#", "referral_webhooks", "on_referral_event"),
+)
 
 
 def load_service_classes(paths=None) -> list[type]:
@@ -105,10 +117,24 @@ def declare_topology(amqp_uri: str | None = None, service_classes=None, delivery
     return declared
 
 
+def delete_retired_queues(amqp_uri: str | None = None, names=RETIRED_QUEUES) -> dict[str, int]:
+    """Delete the retired queues; {name: messages it still held} (0 also when it did not exist)."""
+    discarded = {}
+    with kombu.Connection(amqp_uri or settings.amqp_uri(), connect_timeout=10) as conn:
+        channel = conn.channel()
+        for name in names:
+            discarded[name] = channel.queue_delete(name) or 0
+            if discarded[name]:
+                log.warning("deleted retired queue %s with %d message(s)", name, discarded[name])
+        channel.close()
+    return discarded
+
+
 def main():
     logging.basicConfig(level="INFO")
     ensure_vhost(settings.vhost())
     queues = declare_topology()
+    delete_retired_queues()
     print(f"broker topology ready on vhost {settings.vhost()}: {len(queues)} handler queue(s)")
 
 

@@ -109,19 +109,6 @@ class DatabaseSession:
                 yield uow
                 failpoints.hit("unit_of_work.before_commit")
 
-    @contextmanager
-    def single_statement(self):
-        """A connection in autocommit mode, for work that is ONE statement (atomic by itself, e.g. a handler
-        that records its event as processed and writes its rows with CTEs in one INSERT): two round trips
-        (BEGIN, COMMIT) fewer than a unit of work. Such a handler still records the event it processed."""
-        with self.pool.connection() as conn:
-            conn.autocommit = True
-            try:
-                yield conn
-            finally:
-                if not conn.closed:
-                    conn.autocommit = False
-
     def ping(self) -> bool:
         with self.pool.connection(timeout=2) as conn:
             return conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1

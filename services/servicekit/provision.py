@@ -18,6 +18,7 @@ def provision(components=COMPONENTS, service_classes=None) -> None:
         migrations.ensure_database(component)
         migrations.apply_migrations(settings.database_url(component), component)
     broker_topology.declare_topology(service_classes=service_classes)
+    broker_topology.delete_retired_queues()
 
 
 def main():

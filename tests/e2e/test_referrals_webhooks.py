@@ -1,5 +1,7 @@
-"""Webhooks end to end: partners register endpoints through the gateway; referral events published to the real
-broker become signed, id-only POSTs to a real HTTP receiver on 127.0.0.1, retried, given up, redelivered.
+"""Webhooks end to end: partners register endpoints through the gateway; referral changes committed in the
+referrals database (through the gateway, or their events written to its outbox as its unit of work writes them)
+become signed, id-only POSTs to a real HTTP receiver on 127.0.0.1, retried, given up, redelivered. Deliveries are
+planned in the change's own transaction (the outbox trigger, referrals migration 0101), not from the broker.
 
 The stack runs the dispatcher with WEBHOOKS_ALLOW_PRIVATE_TARGETS=loopback and a 0.2 s retry base over 4
 attempts (tests/support/stack.py WEBHOOK_TEST_ENV); the production schedule is checked in the unit tests.
@@ -16,9 +18,10 @@ import requests
 from nameko.events import get_event_exchange
 
 from services.referrals.webhook_signing import SignatureVerificationError, verify_signature
-from services.servicekit import settings
+from services.servicekit import outbox, settings
 from services.members import integration_events as members_events
 from services.referrals import integration_events as referral_events
+from tests.e2e.referrals_support import referral_body, register_member_organization
 from tests.integration.referrals.webhook_receiver import Receiver
 from tests.support.fixtures import connect
 from tests.support.processes import wait_until
@@ -49,7 +52,16 @@ def referral_event(event_type: str, sender: str, target: str | None, interested:
     return referral_events.BY_TYPE[event_type].envelope(body, producer="referrals", area="012301")
 
 
+def commit(*envelopes: dict) -> None:
+    """Referral changes' events written to the referrals outbox in one committed transaction, as the referrals
+    service's unit of work writes them (the relay then publishes them)."""
+    with connect("referrals") as conn, conn.transaction():
+        for envelope in envelopes:
+            outbox.append(conn, envelope)
+
+
 def publish(*envelopes: dict) -> None:
+    """Straight to the broker, as the relay publishes (again, after a crash before it recorded the publication)."""
     with kombu.Connection(settings.amqp_uri(), transport_options={"confirm_publish": True}) as conn:
         producer = conn.Producer(serializer="json")
         for envelope in envelopes:
@@ -84,10 +96,16 @@ def assert_problem(response, status):
     return response.json()
 
 
-def processed(event_id: str) -> bool:
+def planned(event: dict) -> list[dict]:
     with connect("referrals") as conn:
-        return conn.execute("SELECT 1 FROM processed_messages WHERE consumer = 'referral_webhooks.on_referral_event' "
-                            "AND event_id = %s", (event_id,)).fetchone() is not None
+        return conn.execute("SELECT id, endpoint_id FROM webhook_deliveries WHERE event_id = %s",
+                            (event["event_id"],)).fetchall()
+
+
+def published(event: dict) -> bool:
+    with connect("referrals") as conn:
+        return conn.execute("SELECT published_at IS NOT NULL AS done FROM outbox WHERE event_id = %s",
+                            (event["event_id"],)).fetchone()["done"]
 
 
 def metric(stack, name: str, **labels) -> float:
@@ -188,7 +206,7 @@ def test_a_referral_event_is_delivered_signed_and_id_only(stack, receiver):
     session = partner(stack, target)
     endpoint = register(stack, session, receiver.url("/signed"))
     event = referral_event("referral.requested", sender, target, [sender, target])
-    publish(event)
+    commit(event)
     [got] = wait_until(lambda: receiver.at("/signed"), 20, message="the webhook POST")
     body = json.loads(got["body"])
     assert set(body) == {"id", "type", "event_id", "referral_id", "occurred_at"}
@@ -220,11 +238,11 @@ def test_only_interested_organisations_and_matching_filters_are_notified(stack, 
     not_mine = referral_event("referral.requested", stranger, org(), [stranger])
     requested = referral_event("referral.requested", mine, org(), [mine])
     accepted = referral_event("referral.accepted", mine, org(), [mine])
-    publish(not_mine, requested, accepted)
+    commit(not_mine, requested, accepted)
+    # Planned as the change committed: nothing to wait for.
+    assert [len(planned(e)) for e in (not_mine, requested, accepted)] == [1, 1, 2]
     wait_until(lambda: len(receiver.at("/mine-all")) == 2 and len(receiver.at("/mine-accepted")) == 1, 20,
                message="deliveries to my endpoints")
-    wait_until(lambda: all(processed(e["event_id"]) for e in (not_mine, requested, accepted)), 10,
-               message="all three events handled")
     assert {json.loads(r["body"])["event_id"] for r in receiver.at("/mine-all")} == {requested["event_id"],
                                                                                      accepted["event_id"]}
     assert json.loads(receiver.at("/mine-accepted")[0]["body"])["event_id"] == accepted["event_id"]
@@ -236,26 +254,56 @@ def test_only_interested_organisations_and_matching_filters_are_notified(stack, 
     assert strangers["id"] != everything["id"]
 
 
-def test_a_duplicate_event_creates_no_duplicate_delivery(stack, receiver):
+def test_a_referral_created_through_the_gateway_is_planned_as_it_commits_and_delivered(stack, receiver):
+    sender = register_member_organization(name="登別NPO", home="012301", areas=("012301",), fields_=("isolation",))
+    target = register_member_organization(name="伊達ひきこもり支援", home="012335", areas=("012335", "012301"),
+                                          fields_=("hikikomori",))
+
+    def in_directory():
+        with connect("referrals") as conn:
+            return conn.execute("SELECT count(*) AS n FROM directory_memberships WHERE organization_id = ANY(%s) "
+                                "AND status = 'active'", ([uuid.UUID(sender), uuid.UUID(target)],)).fetchone()["n"] == 2
+    wait_until(in_directory, 30, 0.1, "the referrals directory to know both organisations")
+    endpoint = register(stack, partner(stack, target), receiver.url("/through-the-gateway"),
+                        event_types=["referral.requested"])
+    created = partner(stack, sender).post(stack.url + "/v1/referrals", json=referral_body(target=target),
+                                          headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert created.status_code == 201, created.text
+    referral_id = created.json()["id"]
+    # The delivery exists as soon as the referral does: it was written in the referral's own transaction.
+    with connect("referrals") as conn:
+        [delivery] = conn.execute("SELECT d.id, d.endpoint_id, d.event_type, d.event_id, o.event_id AS outbox_event, "
+                                  "o.envelope ->> 'occurred_at' AS occurred_at FROM webhook_deliveries d "
+                                  "LEFT JOIN outbox o ON o.event_id = d.event_id WHERE d.referral_id = %s",
+                                  (referral_id,)).fetchall()
+    assert str(delivery["endpoint_id"]) == endpoint["id"] and delivery["event_type"] == "referral.requested"
+    assert delivery["outbox_event"] == delivery["event_id"]
+    [got] = wait_until(lambda: receiver.at("/through-the-gateway"), 20, message="the webhook POST")
+    assert json.loads(got["body"]) == {"id": str(delivery["id"]), "type": "referral.requested",
+                                       "event_id": str(delivery["event_id"]), "referral_id": referral_id,
+                                       "occurred_at": delivery["occurred_at"]}
+    assert verify_signature(endpoint["secret"], got["headers"]["Tsunagu-Signature"], got["body"])
+
+
+def test_a_redelivered_or_duplicated_publish_cannot_double_a_delivery(stack, receiver):
+    """Planning does not depend on the broker: the event's deliveries are written with it, once; its publication
+    by the relay — and any copy of it the broker delivers again — plans nothing."""
     mine = org()
     session = partner(stack, mine)
     endpoint = register(stack, session, receiver.url("/duplicates"))
     event = referral_event("referral.accepted", org(), mine, [mine, mine])
-    duplicates_before = metric(stack, "tsunagu_events_duplicates_total",
-                               consumer="referral_webhooks.on_referral_event")
-    publish(event, event)
-    wait_until(lambda: metric(stack, "tsunagu_events_duplicates_total",
-                              consumer="referral_webhooks.on_referral_event") >= duplicates_before + 1, 20,
-               message="the second copy to be recognised as a duplicate")
-    wait_until(lambda: receiver.at("/duplicates"), 10, message="the delivery")
+    commit(event)
+    assert len(planned(event)) == 1  # as it committed, before any publication
+    wait_until(lambda: published(event), 20, message="the relay to publish the event")
+    publish(event, event)  # the same event on the broker twice more (publisher confirms: routed, or dropped)
     log = wait_until(lambda: [d for d in deliveries(stack, session, endpoint["id"]) if d["status"] == "succeeded"],
-                     10, message="the delivery to succeed")
-    assert len(log) == 1 and len(deliveries(stack, session, endpoint["id"])) == 1
-    assert len(receiver.at("/duplicates")) == 1
-    with connect("referrals") as conn:
-        rows = conn.execute("SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = %s",
-                            (event["event_id"],)).fetchone()
-    assert rows["n"] == 1
+                     20, message="the delivery to succeed")
+    later = referral_event("referral.completed", org(), mine, [mine])  # sent after anything planned before it
+    commit(later)
+    wait_until(lambda: len(receiver.at("/duplicates")) >= 2, 20, message="the later event's delivery")
+    assert [json.loads(r["body"])["event_id"] for r in receiver.at("/duplicates")] == [event["event_id"],
+                                                                                       later["event_id"]]
+    assert len(log) == 1 and len(planned(event)) == 1 and len(deliveries(stack, session, endpoint["id"])) == 2
 
 
 def test_a_failing_receiver_is_retried_with_back_off_until_it_succeeds(stack, receiver):
@@ -264,7 +312,7 @@ def test_a_failing_receiver_is_retried_with_back_off_until_it_succeeds(stack, re
     receiver.statuses["/flaky"] = [500, 500]
     endpoint = register(stack, session, receiver.url("/flaky"))
     succeeded_before = metric(stack, "tsunagu_webhook_attempts_total", outcome="succeeded")
-    publish(referral_event("referral.completed", mine, org(), [mine]))
+    commit(referral_event("referral.completed", mine, org(), [mine]))
     wait_until(lambda: len(receiver.at("/flaky")) == 3, 20, message="two failures and a success")
     got = receiver.at("/flaky")
     assert len({json.loads(r["body"])["id"] for r in got}) == 1  # the same delivery each time
@@ -287,7 +335,7 @@ def test_the_dispatcher_gives_up_after_the_schedule_and_redelivery_sends_again(s
     receiver.always["/down"] = 503
     endpoint = register(stack, session, receiver.url("/down"))
     failed_before = metric(stack, "tsunagu_webhook_deliveries_finished_total", outcome="failed")
-    publish(referral_event("referral.rejected", mine, org(), [mine]))
+    commit(referral_event("referral.rejected", mine, org(), [mine]))
     [delivery] = wait_until(lambda: deliveries(stack, session, endpoint["id"], status="failed"), 20,
                             message="the delivery to be given up")
     assert delivery["attempt_count"] == 4 and len(receiver.at("/down")) == 4  # WEBHOOK_RETRY_MAX_ATTEMPTS
@@ -323,7 +371,7 @@ def test_secret_rotation_signs_with_both_secrets_during_the_overlap(stack, recei
     assert new_secret != endpoint["secret"] and rotated.json()["previous_secret_expires_at"]
     secrets = session.get(stack.url + f"/v1/webhooks/endpoints/{endpoint['id']}").json()["secrets"]
     assert len(secrets) == 2 and sum(s["expires_at"] is None for s in secrets) == 1
-    publish(referral_event("referral.in_progress", org(), mine, [mine]))
+    commit(referral_event("referral.in_progress", org(), mine, [mine]))
     [got] = wait_until(lambda: receiver.at("/rotation"), 20, message="the delivery during the overlap")
     header = got["headers"]["Tsunagu-Signature"]
     assert header.count("v1=") == 2
@@ -332,7 +380,7 @@ def test_secret_rotation_signs_with_both_secrets_during_the_overlap(stack, recei
     # Rotating again with no overlap: only the newest secret signs; the first two no longer verify.
     newest = session.post(stack.url + f"/v1/webhooks/endpoints/{endpoint['id']}/secret/rotate",
                           json={"overlap_seconds": 0}).json()["secret"]
-    publish(referral_event("referral.on_hold", org(), mine, [mine]))
+    commit(referral_event("referral.on_hold", org(), mine, [mine]))
     wait_until(lambda: len(receiver.at("/rotation")) == 2, 20, message="the delivery after the second rotation")
     latest = receiver.at("/rotation")[1]
     assert latest["headers"]["Tsunagu-Signature"].count("v1=") == 1
@@ -353,7 +401,7 @@ def test_a_target_that_became_private_is_refused_at_delivery(stack, receiver):
     private_url = f"http://10.255.255.1:{receiver.server.server_address[1]}/rebound"
     with connect("referrals") as conn:  # what the name now resolves to (simulated at the stored URL)
         conn.execute("UPDATE webhook_endpoints SET url = %s WHERE id = %s", (private_url, endpoint["id"]))
-    publish(referral_event("referral.cancelled", mine, org(), [mine]))
+    commit(referral_event("referral.cancelled", mine, org(), [mine]))
     [delivery] = wait_until(lambda: deliveries(stack, session, endpoint["id"], status="failed"), 20,
                             message="the refused delivery to be given up")
     assert {(a["outcome"], a["error_class"], a["status_code"]) for a in delivery["attempts"]} == {
@@ -368,59 +416,48 @@ def test_a_disabled_endpoint_gets_nothing(stack, receiver):
     enabled = register(stack, session, receiver.url("/enabled"))
     response = session.patch(stack.url + f"/v1/webhooks/endpoints/{disabled['id']}", json={"active": False})
     assert response.status_code == 200 and response.json()["active"] is False and response.json()["disabled_at"]
-    publish(referral_event("referral.overdue", mine, org(), [mine]))
+    commit(referral_event("referral.overdue", mine, org(), [mine]))
     wait_until(lambda: receiver.at("/enabled"), 20, message="the enabled endpoint's delivery")
     assert receiver.at("/disabled") == [] and deliveries(stack, session, disabled["id"]) == []
 
 
-def test_a_malformed_referral_event_is_dead_lettered_not_dropped_and_others_still_flow(stack, receiver):
-    mine = org()
-    session = partner(stack, mine)
-    register(stack, session, receiver.url("/after-poison"))
-    dead_before = metric(stack, "tsunagu_events_dead_lettered_total", handler="on_referral_event")
-    good = referral_event("referral.claimed", mine, None, [mine], pool={"area_code": "012301",
-                                                                       "category": "social_connection"})
-    poison = dict(good, event_id=str(uuid.uuid4()), payload={k: v for k, v in good["payload"].items()
-                                                             if k != "referral_id"})
-    publish(poison, good)
-    wait_until(lambda: receiver.at("/after-poison"), 20, message="the good event's delivery")
-    wait_until(lambda: metric(stack, "tsunagu_events_dead_lettered_total", handler="on_referral_event")
-               >= dead_before + 1, 30, message="the malformed event to reach the dead-letter queue")
-    assert not processed(poison["event_id"])
-    assert json.loads(receiver.at("/after-poison")[0]["body"])["event_id"] == good["event_id"]
-
-
-def test_one_deterministic_quorum_queue_is_bound_to_every_referral_event(stack):
-    """The topology pre-declares the handler's queue (so events published before the dispatcher first starts
-    wait for it) under nameko's deterministic name, bound with the topic pattern `referral.#`."""
+def test_nothing_consumes_referral_events_and_provisioning_deletes_the_retired_queue(stack):
+    """The retired handler's queue, as a broker provisioned before still has it (bound to referrals.events and
+    filling with every referral event), is deleted by provisioning with what it holds; again, nothing to do."""
     from urllib.parse import quote
-    from services.servicekit.broker_topology import declare_topology, load_service_classes
-    from services.servicekit.reliable_events import handler_queue_name
-    name = handler_queue_name("referrals", "referral.#", "referral_webhooks", "on_referral_event")
-    assert name == "evt-referrals-referral.#--referral_webhooks.on_referral_event"
-    assert name in declare_topology(service_classes=load_service_classes(
-        ["services.referrals.webhook_service:ReferralWebhooksService"]))
-    api = f"{settings.rabbitmq_management_url()}/api"
-    vhost = quote(settings.vhost(), safe="")
-    queue = requests.get(f"{api}/queues/{vhost}/{quote(name, safe='')}", timeout=10).json()
-    assert queue["arguments"]["x-queue-type"] == "quorum" and queue["arguments"]["x-dead-letter-exchange"]
-    bindings = requests.get(f"{api}/queues/{vhost}/{quote(name, safe='')}/bindings", timeout=10).json()
-    assert {(b["source"], b["routing_key"]) for b in bindings if b["source"]} == {("referrals.events", "referral.#")}
+    from services.servicekit.broker_topology import RETIRED_QUEUES, declare_topology, load_service_classes
+    from services.servicekit.provision import provision
+    from services.servicekit.reliable_events import handler_queue_arguments
+    current = declare_topology(service_classes=load_service_classes())
+    assert not [q for q in current if q.startswith("evt-referrals-")] and not set(current) & set(RETIRED_QUEUES)
+    name = "evt-referrals-referral.#--referral_webhooks.on_referral_event"
+    assert name in RETIRED_QUEUES
+    with kombu.Connection(settings.amqp_uri()) as conn:
+        kombu.Queue(name, exchange=get_event_exchange("referrals", {}), routing_key="referral.#", durable=True,
+                    queue_arguments=handler_queue_arguments())(conn.channel()).declare()
+    publish(referral_event("referral.accepted", org(), org(), []))
+    api = f"{settings.rabbitmq_management_url()}/api/queues/{quote(settings.vhost(), safe='')}/{quote(name, safe='')}"
+    wait_until(lambda: requests.get(api, timeout=10).json().get("messages") == 1, 20,
+               message="the old queue to hold the event")
+    provision()
+    assert requests.get(api, timeout=10).status_code == 404
+    provision()  # idempotent
+    assert requests.get(api, timeout=10).status_code == 404
 
 
-def test_events_published_while_the_dispatcher_is_down_are_delivered_after_it_restarts(stack, receiver):
+def test_changes_committed_while_the_dispatcher_is_down_are_delivered_after_it_restarts(stack, receiver):
     mine = org()
     session = partner(stack, mine)
     register(stack, session, receiver.url("/restart"))
     receiver.statuses["/restart"] = [500]  # the first attempt fails: a retry is pending across the restart
     first = referral_event("referral.accepted", org(), mine, [mine])
-    publish(first)
+    commit(first)
     wait_until(lambda: receiver.at("/restart"), 20, message="the first, failing attempt")
     dispatcher = stack.processes["referral_webhooks"]
     dispatcher.stop()
     try:
         second = referral_event("referral.completed", org(), mine, [mine])
-        publish(second)
+        commit(second)
     finally:
         dispatcher.start(wait=True)
     wait_until(lambda: {json.loads(r["body"])["event_id"] for r in receiver.at("/restart")
@@ -440,7 +477,7 @@ def test_a_deactivated_organisation_is_notified_of_nothing_more(stack, receiver)
                                                  routing_key="organization.deactivated", delivery_mode=2)
     wait_until(lambda: session.get(stack.url + f"/v1/webhooks/endpoints/{endpoint['id']}").json()["active"] is False,
                20, message="the endpoint to be disabled")
-    publish(referral_event("referral.cancelled", gone, other, [gone, other]))
+    commit(referral_event("referral.cancelled", gone, other, [gone, other]))
     wait_until(lambda: receiver.at("/still-active"), 20, message="the other organisation's delivery")
     assert receiver.at("/deactivated") == [] and deliveries(stack, session, endpoint["id"]) == []
     assert still["id"] != endpoint["id"]

@@ -1,6 +1,11 @@
-"""The webhook dispatcher against real PostgreSQL and a real HTTP receiver: concurrent dispatchers never send
-a delivery twice (FOR UPDATE SKIP LOCKED + lease), a crashed dispatcher's claim comes back after its lease,
-slow partners time out, redirects are not followed, disabling stops retries, old logs are purged.
+"""Webhooks against real PostgreSQL and a real HTTP receiver.
+
+Planning: a referral event written to the outbox plans its deliveries in the same transaction (the outbox trigger,
+referrals migration 0101) — one per interested organisation's active endpoint whose filter takes the type, nothing
+for anyone else, nothing if the transaction rolls back, for every row of a multi-row INSERT.
+Dispatching: concurrent dispatchers never send a delivery twice (FOR UPDATE SKIP LOCKED + lease), a crashed
+dispatcher's claim comes back after its lease, slow partners time out, redirects are not followed, disabling stops
+retries, old logs are purged.
 
 Runs the dispatcher in-process on its own database (not the stack's), so no other dispatcher interferes."""
 from __future__ import annotations
@@ -8,15 +13,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from datetime import datetime, timezone
 
 import eventlet
+import psycopg
 import pytest
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
+from services.referrals import integration_events as referral_events
 from services.referrals import webhook_repository as repo
-from services.referrals.webhook_dispatch import Dispatcher, plan_deliveries
+from services.referrals.webhook_dispatch import Dispatcher
 from services.referrals.webhook_registrations import WebhookRegistrations
 from services.referrals.webhook_settings import WebhookSettings
+from services.servicekit import migrations, outbox
 from services.servicekit.caller import Principal
 from services.servicekit.database import DatabaseSession
 from services.servicekit.pg_pool import open_pool
@@ -51,30 +60,51 @@ def partner(org: str) -> Principal:
     return Principal(subject=f"api-key:{uuid.uuid4()}", role="partner", organization_id=org, via="api_key")
 
 
-def event(org: str, event_type: str = "referral.accepted") -> dict:
-    return {"event_id": str(uuid.uuid4()), "type": event_type, "version": 1,
-            "occurred_at": datetime.now(timezone.utc).isoformat(), "producer": "referrals", "correlation_id": None,
-            "area": "012301", "payload": {"referral_id": str(uuid.uuid4()), "interested_organization_ids": [org]}}
+def event(*interested: str, event_type: str = "referral.accepted") -> dict:
+    """A referral event as the referrals service emits it (built with its own event types)."""
+    payload = {"referral_id": str(uuid.uuid4()), "revision": 1, "status": "accepted", "category": "hikikomori",
+               "urgency": "routine", "sender_organization_id": interested[0] if interested else str(uuid.uuid4()),
+               "target_organization_id": None, "pool": None, "area_code": "012301",
+               "interested_organization_ids": list(interested)}
+    return referral_events.BY_TYPE[event_type].envelope(payload, producer="referrals", area="012301")
 
 
-def setup_endpoint(db, receiver, path, settings=SETTINGS):
-    org = str(uuid.uuid4())
+def setup_endpoint(db, receiver, path, settings=SETTINGS, org=None, **registration):
+    org = org or str(uuid.uuid4())
     registrations = WebhookRegistrations(db.unit_of_work, settings)
-    endpoint = registrations.register(partner(org), {"url": receiver.url(path), "description": "", "event_types": None})
+    endpoint = registrations.register(partner(org), {"url": receiver.url(path), "description": "",
+                                                     "event_types": None, **registration})
     return org, endpoint, registrations
 
 
-def plan(db, *events) -> int:
-    created = 0
-    for e in events:
-        with db.single_statement() as conn:
-            created += plan_deliveries(conn, e, db.consumer)
-    return created
+def commit(db, *events) -> None:
+    """The events written to the outbox in one committed transaction, as `uow.emit` writes them."""
+    with db.unit_of_work() as uow:
+        for e in events:
+            outbox.append(uow.conn, e)
+
+
+def commit_in_one_insert(db, *events) -> None:
+    """The events written to the outbox by ONE multi-row INSERT, in one committed transaction."""
+    with db.unit_of_work() as uow:
+        uow.conn.execute("INSERT INTO outbox (event_id, event_type, envelope) VALUES "
+                         + ", ".join(["(%s, %s, %s)"] * len(events)),
+                         [v for e in events for v in (e["event_id"], e["type"], Jsonb(e))])
 
 
 def rows(db, sql, params=()):
     with db.unit_of_work() as uow:
         return uow.conn.execute(sql, params).fetchall()
+
+
+def planned(db, *events) -> list[dict]:
+    return rows(db, "SELECT id, endpoint_id, organization_id, event_id, event_type, referral_id, occurred_at, body, "
+                    "status, next_attempt_at FROM webhook_deliveries WHERE event_id = ANY(%s::uuid[])",
+                ([e["event_id"] for e in events],))
+
+
+def delivery_count(db) -> int:
+    return rows(db, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"]
 
 
 def drain(dispatcher, until, timeout=20):
@@ -84,11 +114,164 @@ def drain(dispatcher, until, timeout=20):
     return wait_until(step, timeout, 0.02, "the dispatcher to finish")
 
 
+class RollBack(Exception):
+    pass
+
+
+# --- planning: in the transaction that writes the referral event --------------------------------------------------
+
+def test_a_committed_referral_event_plans_one_delivery_per_interested_active_endpoint_its_filter_takes(db, receiver):
+    mine, theirs, stranger = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    _, everything, registrations = setup_endpoint(db, receiver, "/all", org=mine)
+    _, accepted_only, _ = setup_endpoint(db, receiver, "/accepted", org=mine, event_types=["referral.accepted"])
+    _, requested_only, _ = setup_endpoint(db, receiver, "/requested", org=mine, event_types=["referral.requested"])
+    _, disabled, _ = setup_endpoint(db, receiver, "/off", org=mine)
+    registrations.update(partner(mine), disabled["id"], {"active": False})
+    _, their_endpoint, _ = setup_endpoint(db, receiver, "/theirs", org=theirs)
+    setup_endpoint(db, receiver, "/stranger", org=stranger)
+    accepted = event(mine, theirs, mine)  # an organisation named twice is notified once
+    with db.unit_of_work() as uow:
+        outbox.append(uow.conn, accepted)
+        assert planned(db, accepted) == []  # another connection sees nothing before the commit
+    deliveries = planned(db, accepted)
+    by_endpoint = {str(d["endpoint_id"]): d for d in deliveries}
+    assert len(deliveries) == 3 and set(by_endpoint) == {everything["id"], accepted_only["id"], their_endpoint["id"]}
+    assert {str(d["organization_id"]) for d in deliveries} == {mine, theirs}
+    for d in deliveries:
+        assert d["status"] == "pending" and d["next_attempt_at"] is not None and d["event_type"] == "referral.accepted"
+        assert str(d["referral_id"]) == accepted["payload"]["referral_id"]
+        assert d["occurred_at"].isoformat() == accepted["occurred_at"]
+        # The id-only body, naming the delivery's own id, in this key order; nothing of the referral but its id.
+        body = json.loads(d["body"])
+        assert list(body) == ["id", "type", "event_id", "referral_id", "occurred_at"]
+        assert body == {"id": str(d["id"]), "type": "referral.accepted", "event_id": accepted["event_id"],
+                        "referral_id": accepted["payload"]["referral_id"], "occurred_at": accepted["occurred_at"]}
+    # Each endpoint's filter is applied to the type: a referral.requested event reaches the requested-only one.
+    requested = event(mine, event_type="referral.requested")
+    commit(db, requested)
+    assert {str(d["endpoint_id"]) for d in planned(db, requested)} == {everything["id"], requested_only["id"]}
+    assert len(planned(db, requested)) == 2
+    # What is planned is what is sent.
+    drain(Dispatcher(db.unit_of_work, SETTINGS),
+          lambda: len(receiver.at("/all")) == 2 and receiver.at("/accepted") and receiver.at("/requested")
+          and receiver.at("/theirs"))
+    assert json.loads(receiver.at("/theirs")[0]["body"])["id"] == str(by_endpoint[their_endpoint["id"]]["id"])
+    assert receiver.at("/off") == [] and receiver.at("/stranger") == []
+
+
+def test_a_rolled_back_transaction_plans_nothing(db, receiver):
+    org, endpoint, _ = setup_endpoint(db, receiver, "/rolled-back")
+    lost = event(org)
+    with pytest.raises(RollBack):
+        with db.unit_of_work() as uow:
+            outbox.append(uow.conn, lost)
+            raise RollBack("the change fails after its event was written")
+    assert planned(db, lost) == []
+    assert rows(db, "SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = %s",
+                (endpoint["id"],))[0]["n"] == 0
+
+
+def test_an_event_that_concerns_no_endpoint_writes_nothing(db, receiver):
+    org, _, _ = setup_endpoint(db, receiver, "/nobody")
+    before = delivery_count(db)
+    # Nobody interested; organisations without endpoints; and a non-referral event carrying an organisation that
+    # has one (only referral.* events are planned).
+    not_a_referral_event = dict(event(org), event_id=str(uuid.uuid4()), type="organization.updated")
+    commit(db, event(), event(str(uuid.uuid4()), str(uuid.uuid4())), not_a_referral_event)
+    assert delivery_count(db) == before
+
+
+def test_one_multi_row_outbox_insert_plans_for_each_row(db, receiver):
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    _, first_endpoint, _ = setup_endpoint(db, receiver, "/multi-1", org=first)
+    _, second_endpoint, _ = setup_endpoint(db, receiver, "/multi-2", org=second)
+    events = [event(first), event(second, event_type="referral.completed"), event(first, second),
+              event(str(uuid.uuid4()))]
+    commit_in_one_insert(db, *events)
+    by_event = {}
+    for d in planned(db, *events):
+        by_event.setdefault(str(d["event_id"]), set()).add(str(d["endpoint_id"]))
+        body = json.loads(d["body"])
+        assert body["id"] == str(d["id"]) and body["event_id"] == str(d["event_id"]) and body["type"] == d["event_type"]
+    assert by_event == {events[0]["event_id"]: {first_endpoint["id"]},
+                        events[1]["event_id"]: {second_endpoint["id"]},
+                        events[2]["event_id"]: {first_endpoint["id"], second_endpoint["id"]}}
+    drain(Dispatcher(db.unit_of_work, SETTINGS),
+          lambda: len(receiver.at("/multi-1")) == 2 and len(receiver.at("/multi-2")) == 2)
+
+
+def test_an_event_for_nobody_costs_an_index_lookup_of_endpoints_by_organisation(db):
+    """Among thousands of endpoints, the trigger finds the interested organisations' ones through the index on
+    organization_id (auto_explain logs the plan of the trigger's own statement). All of it rolled back."""
+    plans: list[str] = []
+
+    def collect(diagnostic):
+        plans.append(diagnostic.message_primary or "")
+    with pytest.raises(RollBack):
+        with db.unit_of_work() as uow:
+            conn = uow.conn
+            conn.execute("INSERT INTO webhook_endpoints (id, organization_id, url, created_by) "
+                         "SELECT gen_random_uuid(), gen_random_uuid(), 'https://partner.example/hook', 'test' "
+                         "FROM generate_series(1, 3000)")
+            conn.execute("ANALYZE webhook_endpoints")
+            conn.execute("LOAD 'auto_explain'")
+            for setting in ("auto_explain.log_min_duration = 0", "auto_explain.log_nested_statements = on",
+                            "client_min_messages = log"):
+                conn.execute(f"SET LOCAL {setting}")
+            conn.add_notice_handler(collect)
+            try:
+                for _ in range(7):  # past plpgsql's first five custom plans: the cached generic plan too
+                    outbox.append(conn, event(str(uuid.uuid4()), str(uuid.uuid4())))
+            finally:
+                conn.remove_notice_handler(collect)
+            raise RollBack()
+    lookups = [p for p in plans if "INSERT INTO webhook_deliveries" in p]
+    assert len(lookups) == 7, plans
+    for lookup in lookups:
+        assert "Index Scan on webhook_endpoints_by_org" in lookup and "Seq Scan" not in lookup, lookup
+
+
+def test_the_migration_plans_the_referral_events_the_retired_handler_had_not_handled(namespace):
+    """Referrals migration 0101 replaces the handler referral_webhooks.on_referral_event, whose queue provisioning
+    deletes: events it had not handled yet (no processed mark) are planned by the migration; those it had handled
+    keep the deliveries it planned, and get no second one."""
+    retired_consumer = "referral_webhooks.on_referral_event"
+    steps = migrations.plan_for("referrals")
+    upto = [i for i, (version, _) in enumerate(steps) if version.startswith("referrals/0101_")][0]
+    org = str(uuid.uuid4())
+    handled, waiting, for_nobody = event(org), event(org, event_type="referral.completed"), event(str(uuid.uuid4()))
+    with scratch_database("webhook_migration_it") as dsn:
+        migrations.apply_migrations(dsn, "referrals", plan=steps[:upto])
+        with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
+            endpoint = str(uuid.uuid4())
+            conn.execute("INSERT INTO webhook_endpoints (id, organization_id, url, created_by) "
+                         "VALUES (%s, %s, 'https://partner.example/hook', 'test')", (endpoint, org))
+            for e in (handled, waiting, for_nobody):
+                outbox.append(conn, e)
+            # What the retired handler did with the event it handled: its delivery and its processed mark.
+            old_delivery = str(uuid.uuid4())
+            conn.execute("INSERT INTO webhook_deliveries (id, endpoint_id, organization_id, event_id, event_type, "
+                         "referral_id, occurred_at, body, next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s, '{}', "
+                         "now())", (old_delivery, endpoint, org, handled["event_id"], handled["type"],
+                                    handled["payload"]["referral_id"], handled["occurred_at"]))
+            conn.execute("INSERT INTO processed_messages (consumer, event_id) VALUES (%s, %s)",
+                         (retired_consumer, handled["event_id"]))
+        assert migrations.apply_migrations(dsn, "referrals", plan=steps)[0].startswith("referrals/0101_")
+        with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
+            deliveries = conn.execute("SELECT id, event_id, body FROM webhook_deliveries").fetchall()
+    by_event = {str(d["event_id"]): d for d in deliveries}
+    assert len(deliveries) == 2 and set(by_event) == {handled["event_id"], waiting["event_id"]}
+    assert str(by_event[handled["event_id"]]["id"]) == old_delivery
+    assert json.loads(by_event[waiting["event_id"]]["body"])["id"] == str(by_event[waiting["event_id"]]["id"])
+
+
+# --- dispatching -------------------------------------------------------------------------------------------------
+
 def test_two_dispatchers_deliver_each_delivery_exactly_once(db, receiver):
     org, endpoint, _ = setup_endpoint(db, receiver, "/concurrent")
     events = [event(org) for _ in range(40)]
-    assert plan(db, *events) == 40
-    assert plan(db, *events[:5]) == 0  # a redelivered event adds nothing
+    commit(db, *events)
+    assert len(planned(db, *events)) == 40
 
     def run():
         dispatcher = Dispatcher(db.unit_of_work, SETTINGS, spawn_pool=eventlet.GreenPool(3))
@@ -105,30 +288,10 @@ def test_two_dispatchers_deliver_each_delivery_exactly_once(db, receiver):
     assert len(counts) == 40 and {(c["status"], c["attempts"]) for c in counts} == {("succeeded", 1)}
 
 
-def test_planning_marks_the_event_processed_with_its_deliveries_and_an_event_for_nobody_leaves_no_trace(db, receiver):
-    org, endpoint, _ = setup_endpoint(db, receiver, "/planned")
-    mine, nobodys = event(org), event(str(uuid.uuid4()))
-    assert plan(db, mine, nobodys) == 1
-    marked = {str(r["event_id"]) for r in rows(db, "SELECT event_id FROM processed_messages WHERE consumer = %s "
-                                                  "AND event_id = ANY(%s::uuid[])",
-                                               (db.consumer, [mine["event_id"], nobodys["event_id"]]))}
-    assert marked == {mine["event_id"]}
-    (delivery,) = rows(db, "SELECT id, endpoint_id, body FROM webhook_deliveries WHERE event_id = %s",
-                       (mine["event_id"],))
-    assert str(delivery["endpoint_id"]) == str(endpoint["id"])
-    # Each delivery's body names that delivery's own id.
-    assert json.loads(delivery["body"]) == {"id": str(delivery["id"]), "type": mine["type"],
-                                            "event_id": mine["event_id"],
-                                            "referral_id": mine["payload"]["referral_id"],
-                                            "occurred_at": mine["occurred_at"]}
-    assert plan(db, mine) == 0  # redelivered: recognised by its processed mark
-    drain(Dispatcher(db.unit_of_work, SETTINGS), lambda: receiver.at("/planned"))  # leave nothing due behind
-    assert json.loads(receiver.at("/planned")[0]["body"])["id"] == str(delivery["id"])
-
 
 def test_a_crashed_dispatchers_claim_comes_back_after_its_lease(db, receiver):
     org, endpoint, _ = setup_endpoint(db, receiver, "/crashed")
-    plan(db, event(org))
+    commit(db, event(org))
     with db.unit_of_work() as uow:  # a dispatcher claims the delivery with a 1 s lease, then dies
         [claimed] = repo.claim_due(uow.conn, 10, 1.0)
     dispatcher = Dispatcher(db.unit_of_work, SETTINGS)
@@ -143,7 +306,7 @@ def test_a_crashed_dispatchers_claim_comes_back_after_its_lease(db, receiver):
 def test_a_slow_partner_times_out_and_is_retried(db, receiver):
     receiver.delays["/slow"] = [1.0]
     org, endpoint, _ = setup_endpoint(db, receiver, "/slow")
-    plan(db, event(org))
+    commit(db, event(org))
     dispatcher = Dispatcher(db.unit_of_work, SETTINGS)
     drain(dispatcher, lambda: rows(db, "SELECT 1 FROM webhook_deliveries WHERE endpoint_id = %s "
                                        "AND status = 'succeeded'", (endpoint["id"],)))
@@ -158,7 +321,7 @@ def test_redirects_are_not_followed(db, receiver):
     receiver.always["/moved"] = 302
     receiver.headers["/moved"] = {"Location": receiver.url("/elsewhere")}
     org, endpoint, _ = setup_endpoint(db, receiver, "/moved")
-    plan(db, event(org))
+    commit(db, event(org))
     dispatcher = Dispatcher(db.unit_of_work, SETTINGS)
     drain(dispatcher, lambda: rows(db, "SELECT 1 FROM webhook_deliveries WHERE endpoint_id = %s "
                                        "AND status = 'failed'", (endpoint["id"],)))
@@ -172,7 +335,7 @@ def test_disabling_an_endpoint_stops_its_pending_retries(db, receiver):
     receiver.always["/disable-me"] = 500
     slow = dataclasses.replace(SETTINGS, retry_base_seconds=0.5, retry_max_attempts=10)
     org, endpoint, registrations = setup_endpoint(db, receiver, "/disable-me", slow)
-    plan(db, event(org))
+    commit(db, event(org))
     dispatcher = Dispatcher(db.unit_of_work, slow)
     drain(dispatcher, lambda: receiver.at("/disable-me"))
     updated = registrations.update(partner(org), endpoint["id"], {"active": False})
@@ -180,7 +343,7 @@ def test_disabling_an_endpoint_stops_its_pending_retries(db, receiver):
     [delivery] = rows(db, "SELECT status, next_attempt_at, last_outcome FROM webhook_deliveries "
                           "WHERE endpoint_id = %s", (endpoint["id"],))
     assert delivery["status"] == "failed" and delivery["next_attempt_at"] is None
-    plan(db, event(org))  # nothing is planned for a disabled endpoint either
+    commit(db, event(org))  # nothing is planned for a disabled endpoint either
     assert rows(db, "SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = %s",
                 (endpoint["id"],))[0]["n"] == 1
     with db.unit_of_work() as uow:  # well after the next retry would have been due
@@ -190,7 +353,7 @@ def test_disabling_an_endpoint_stops_its_pending_retries(db, receiver):
 
 def test_finished_deliveries_are_purged_after_the_retention(db, receiver):
     org, endpoint, _ = setup_endpoint(db, receiver, "/purge")
-    plan(db, event(org), event(org))
+    commit(db, event(org), event(org))
     dispatcher = Dispatcher(db.unit_of_work, SETTINGS)
     drain(dispatcher, lambda: len(receiver.at("/purge")) == 2)
     wait_until(lambda: rows(db, "SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = %s "
@@ -220,7 +383,7 @@ def test_secrets_are_sealed_at_rest_and_reencrypt_moves_them_to_the_new_key(db, 
         assert reencrypt(uow.conn, SecretBox(rotated)) >= 1
     [stored] = rows(db, "SELECT secret FROM webhook_secrets WHERE endpoint_id = %s", (endpoint["id"],))
     assert stored["secret"].startswith("aesgcm:k2:")
-    plan(db, event(org))
+    commit(db, event(org))
     drain(Dispatcher(db.unit_of_work, dataclasses.replace(SETTINGS, secret_keys=rotated[:1])),
           lambda: receiver.at("/sealed"))
     got = receiver.at("/sealed")[0]
@@ -229,7 +392,7 @@ def test_secrets_are_sealed_at_rest_and_reencrypt_moves_them_to_the_new_key(db, 
 
 def test_the_delivery_log_pages_newest_first(db, receiver):
     org, endpoint, registrations = setup_endpoint(db, receiver, "/paged")
-    plan(db, *[event(org) for _ in range(5)])
+    commit(db, *[event(org) for _ in range(5)])
     owner = partner(org)
     first = registrations.deliveries(owner, endpoint["id"], {"limit": 2})["items"]
     second = registrations.deliveries(owner, endpoint["id"], {"limit": 2, "before": first[-1]["id"]})["items"]
@@ -259,7 +422,7 @@ def test_the_backlog_gauge_counts_pending_deliveries(db, receiver):
     receiver.always["/backlog"] = 500
     slow = dataclasses.replace(SETTINGS, retry_base_seconds=30)
     org, endpoint, _ = setup_endpoint(db, receiver, "/backlog", slow)
-    plan(db, event(org), event(org))
+    commit(db, event(org), event(org))
     dispatcher = Dispatcher(db.unit_of_work, slow)
     pending = "SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'"
     before = dispatcher.measure_backlog()
