@@ -86,6 +86,16 @@ class CpuMeter:
         return "CPU ms/request: " + ", ".join(parts)
 
 
+def batch_sizes(stack) -> tuple[float, float]:
+    """(batches, requests) the referrals service's create_referrals entrypoint has handled so far."""
+    text = requests.get(f"http://127.0.0.1:{stack.ports['referrals']}/metrics", timeout=5).text
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("tsunagu_coalesced_batch_requests_") and 'method="create_referrals"' in line:
+            found[line.split("{")[0].rsplit("_", 1)[1]] = float(line.rsplit(" ", 1)[1])
+    return found.get("count", 0.0), found.get("sum", 0.0)
+
+
 def load(label, url, make_headers, body, connections, seconds):
     return run_load(label, lambda session, i: session.post(url, json=body, headers=make_headers(), timeout=30),
                     concurrency=connections, seconds=seconds)
@@ -163,12 +173,15 @@ def main():
         referrals = load("POST /v1/referrals (gateway, API key)", stack.url + "/v1/referrals", partner, body,
                          args.connections, args.seconds)
         c2 = meter.snapshot()
+        batches = batch_sizes(stack)
         print(f"\n{args.connections} connections, {args.seconds:g} s each, {os.cpu_count()} CPUs "
               f"(1-min load average at the end: {os.getloadavg()[0]:.1f})")
         print(skeleton.report())
         print("   " + CpuMeter.per_request(c0, c1, len(skeleton.latencies)))
         print(referrals.report())
         print("   " + CpuMeter.per_request(c1, c2, len(referrals.latencies)))
+        print(f"   coalesced batches: {batches[1]:.0f} requests in {batches[0]:.0f} batches "
+              f"(mean {batches[1] / max(batches[0], 1):.1f} per batch, warm-up and probe included)")
         ratio = (len(referrals.latencies) / referrals.elapsed) / (len(skeleton.latencies) / skeleton.elapsed)
         print(f"referrals / skeleton throughput: {ratio:.2f}")
     finally:

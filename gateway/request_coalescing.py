@@ -3,8 +3,8 @@ together as one message, and the service handles them in one transaction.
 
 Under load this is what makes POST /v1/referrals cheap: one AMQP request and reply, one nameko worker and one
 database transaction serve many HTTP requests instead of one each. It adds no waiting: a request goes at once
-when fewer than `max_in_flight` batches are out; otherwise it joins the next batch, which leaves as soon as one
-returns. With one request at a time it behaves like a plain call.
+when fewer than `max_in_flight` batches are out (default 1); otherwise it joins the next batch, which leaves as
+soon as one returns. With one request at a time it behaves like a plain call.
 
 The thread whose request is still queued when there is room sends the batch (no extra thread to manage); it
 may carry other threads' requests with its own. Every request gets its own answer or its own exception
@@ -29,7 +29,7 @@ class _Waiting:
 class Coalescers:
     """One Coalescer per batch entrypoint, made on first use (the gateway keeps one set for its lifetime)."""
 
-    def __init__(self, max_batch: int = 64, max_in_flight: int = 2):
+    def __init__(self, max_batch: int = 64, max_in_flight: int = 1):
         self.max_batch = max_batch
         self.max_in_flight = max_in_flight
         self._made: dict[tuple[str, str], Coalescer] = {}
@@ -45,7 +45,7 @@ class Coalescers:
 
 
 class Coalescer:
-    def __init__(self, service: str, method: str, max_batch: int = 64, max_in_flight: int = 2):
+    def __init__(self, service: str, method: str, max_batch: int = 64, max_in_flight: int = 1):
         self.service = service
         self.method = method
         self.max_batch = max_batch

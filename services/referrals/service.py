@@ -13,6 +13,7 @@ from nameko.timer import timer
 from services.servicekit import coalesced_calls
 from services.servicekit.caller import REQUEST_ID_CONTEXT_KEY, SYSTEM, Caller
 from services.servicekit.database import Database
+from services.servicekit.observability import COALESCED_BATCH_REQUESTS
 from services.servicekit.ops_endpoints import OperationsEndpoints
 from services.servicekit.reliable_events import reliable_event_handler
 
@@ -79,6 +80,7 @@ class ReferralsService(OperationsEndpoints):
     def create_referrals(self, requests):
         """POST /v1/referrals, coalesced by the gateway: the creates that arrived together, each with its own
         context, in one transaction; one answer per request (servicekit/coalesced_calls.py)."""
+        COALESCED_BATCH_REQUESTS.labels(self.name, "create_referrals").observe(len(requests))
         try:
             outcomes = self._create(requests)
         except Exception as failure:  # noqa: BLE001 - nothing was written; each request is tried on its own

@@ -25,6 +25,9 @@ HTTP_DURATION = Histogram("tsunagu_http_request_duration_seconds", "HTTP request
                           ["component", "method", "route", "outcome"])
 RPC_REQUESTS = Counter("tsunagu_rpc_requests_total", "RPC requests handled", ["service", "method", "outcome"])
 RPC_DURATION = Histogram("tsunagu_rpc_duration_seconds", "RPC handling duration", ["service", "method", "outcome"])
+COALESCED_BATCH_REQUESTS = Histogram("tsunagu_coalesced_batch_requests",
+                                     "Requests per coalesced batch call (servicekit/coalesced_calls.py)",
+                                     ["service", "method"], buckets=(1, 2, 4, 8, 16, 32, 64))
 EVENTS_HANDLED = Counter("tsunagu_events_handled_total", "Integration events handled",
                          ["service", "handler", "outcome"])  # outcome: processed | failed
 EVENTS_DEAD_LETTERED = Counter("tsunagu_events_dead_lettered_total",

@@ -11,6 +11,7 @@ def append_all(conn, envelopes: list[dict]) -> None:
     """Several envelopes in one INSERT (one round trip), in order."""
     if not envelopes:
         return
-    rows = ", ".join(["(%s, %s, %s)"] * len(envelopes))
-    conn.execute(f"INSERT INTO outbox (event_id, event_type, envelope) VALUES {rows}",
-                 [value for e in envelopes for value in (e["event_id"], e["type"], Jsonb(e))])
+    # One jsonb parameter whatever the number: one statement text, parsed and prepared once.
+    conn.execute("INSERT INTO outbox (event_id, event_type, envelope) "
+                 "SELECT (e->>'event_id')::uuid, e->>'type', e FROM jsonb_array_elements(%s::jsonb) e",
+                 (Jsonb(envelopes),))

@@ -48,6 +48,7 @@ class OutboxRelay:
         self._listener = None
         self._last_prune = 0.0
         self._last_backlog = 0.0
+        self._unroutable_types: set[str] = set()
         self.ready = False
 
     # -- connections -------------------------------------------------------------------------------
@@ -112,7 +113,12 @@ class OutboxRelay:
 
     def _on_return(self, exception, exchange, routing_key, message):
         OUTBOX_UNROUTABLE.labels(self.producer, routing_key).inc()
-        log.warning("no queue is bound for this event type", extra={"event_type": routing_key})
+        # Said once per type: an event type nobody subscribes to yet (referral events today) would otherwise
+        # log a line per event and drown the one that matters; the counter keeps every occurrence.
+        if routing_key not in self._unroutable_types:
+            self._unroutable_types.add(routing_key)
+            log.warning("no queue is bound for this event type (further ones are counted in "
+                        "tsunagu_outbox_unroutable_total)", extra={"event_type": routing_key})
 
     # -- work --------------------------------------------------------------------------------------
     def relay_once(self) -> int:

@@ -116,3 +116,20 @@ def test_webhook_secrets_are_sealed_with_a_dev_key_when_none_is_configured(tmp_p
     sealed = box.seal("whsec_abc", "endpoint-1")
     assert box.encrypts and "whsec_abc" not in sealed
     assert box.open(sealed, "endpoint-1") == "whsec_abc"
+
+
+def test_the_relay_says_once_per_event_type_that_nobody_subscribes_and_counts_every_time(caplog):
+    """Referral events have no subscriber today: a warning per event would drown a real one."""
+    from services.servicekit.observability import OUTBOX_UNROUTABLE
+    from services.servicekit.outbox_relay import OutboxRelay
+
+    relay = OutboxRelay("unit_probe", "postgresql://unused", "amqp://unused")  # connects only when it runs
+    counted = OUTBOX_UNROUTABLE.labels("unit_probe", "probe.happened")
+    before = counted._value.get()
+    with caplog.at_level("WARNING", logger="outbox_relay"):
+        for _ in range(3):
+            relay._on_return(None, "unit_probe.events", "probe.happened", None)
+        relay._on_return(None, "unit_probe.events", "probe.other", None)
+    warned = [r for r in caplog.records if r.name == "outbox_relay"]
+    assert [r.event_type for r in warned] == ["probe.happened", "probe.other"]
+    assert counted._value.get() == before + 3
