@@ -134,7 +134,7 @@ def main():
     args = parser.parse_args()
 
     from services.servicekit.provision import provision
-    from tests.e2e.referrals_support import referral_body, register_member_organization
+    from tests.e2e.referrals_support import referral_body, register_member_organization, wait_in_directory
     from tests.support.stack import Stack
 
     broker_topology.ensure_vhost(settings.vhost())
@@ -151,12 +151,7 @@ def main():
                                               fields_=("hikikomori",))
         key = stack.session("admin").post(stack.url + "/v1/admin/api-keys",
                                           json={"organization_id": sender, "name": "bench"}).json()["key"]
-
-        def known():
-            with psycopg.connect(settings.database_url("referrals")) as conn:
-                return conn.execute("SELECT count(*) FROM directory_memberships WHERE organization_id = ANY(%s)",
-                                    ([uuid.UUID(sender), uuid.UUID(target)],)).fetchone()[0] == 2
-        wait_until(known, 30, 0.1, "the directory copy")
+        wait_in_directory(sender, target)
         body = referral_body(target=target)
         partner = lambda: {"X-API-Key": key, "Idempotency-Key": str(uuid.uuid4())}  # noqa: E731
         probe = requests.post(stack.url + "/v1/referrals", json=body, headers=partner(), timeout=10)

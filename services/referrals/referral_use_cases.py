@@ -188,7 +188,6 @@ class NewReferral:
     idempotency: tuple | None
     interested: list[str] | None
 
-
 def _new_referral(ctx: Context, *, sender: str, data: dict, person: dict, forwarded_from=None, part_of=None,
                   idempotency: tuple | None = None) -> NewReferral:
     """Build (not yet write) a referral from validated input; `_write_new` writes any number of them."""
@@ -306,7 +305,7 @@ def _answer_create(request: CreateRequest, sender: str, data: dict, fingerprint:
     referral = _new_referral(request.ctx, sender=sender, data=data, person=data["person"],
                              idempotency=(sender, request.idempotency_key, fingerprint))
     new.append(referral)
-    return {"status": 201, "body": referral.idempotency[4], "replayed": False}
+    return {"status": 201, "body": referral.idempotency[4], "replayed": False}  # the stored sender view
 
 
 # --- read ----------------------------------------------------------------------------------------------------

@@ -42,6 +42,19 @@ def register_member_organization(**kw) -> str:
     return org_id
 
 
+def wait_in_directory(*organization_ids: str) -> None:
+    """Until the referrals service's directory copy holds an active membership of each organisation."""
+    from tests.support.fixtures import connect
+    from tests.support.processes import wait_until
+
+    def known():
+        with connect("referrals") as conn:
+            return conn.execute("SELECT count(DISTINCT organization_id) AS n FROM directory_memberships "
+                                "WHERE organization_id = ANY(%s) AND status = 'active'",
+                                ([uuid.UUID(o) for o in organization_ids],)).fetchone()["n"] == len(organization_ids)
+    wait_until(known, 30, 0.1, "the referrals directory copy to know the organisations")
+
+
 class EventCapture:
     """A queue bound to `referrals.events` with `#`: every event the service publishes, in order."""
 

@@ -13,9 +13,8 @@ from gateway.rpc_pool import RpcProxyPool
 from services.servicekit import coalesced_calls, settings
 from services.servicekit.caller import PRINCIPAL_CONTEXT_KEY, REQUEST_ID_CONTEXT_KEY, Principal
 from services.servicekit.errors import Conflict, Forbidden, InvalidInput
-from tests.e2e.referrals_support import referral_body, register_member_organization
+from tests.e2e.referrals_support import referral_body, register_member_organization, wait_in_directory
 from tests.support.fixtures import connect
-from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -26,12 +25,7 @@ def orgs(stack):
                                           fields_=("isolation",))
     target = register_member_organization(name="まとめ受付先", home="012335", areas=("012335", "012301"),
                                           fields_=("hikikomori",))
-
-    def known():
-        with connect("referrals") as conn:
-            return conn.execute("SELECT count(*) AS n FROM directory_memberships WHERE organization_id = ANY(%s) "
-                                "AND status = 'active'", ([uuid.UUID(sender), uuid.UUID(target)],)).fetchone()["n"] == 2
-    wait_until(known, 30, 0.1, "the directory copy")
+    wait_in_directory(sender, target)
     return {"sender": sender, "target": target}
 
 

@@ -21,7 +21,7 @@ from services.referrals.webhook_signing import SignatureVerificationError, verif
 from services.servicekit import outbox, settings
 from services.members import integration_events as members_events
 from services.referrals import integration_events as referral_events
-from tests.e2e.referrals_support import referral_body, register_member_organization
+from tests.e2e.referrals_support import referral_body, register_member_organization, wait_in_directory
 from tests.integration.referrals.webhook_receiver import Receiver
 from tests.support.fixtures import connect
 from tests.support.processes import wait_until
@@ -258,12 +258,7 @@ def test_a_referral_created_through_the_gateway_is_planned_as_it_commits_and_del
     sender = register_member_organization(name="登別NPO", home="012301", areas=("012301",), fields_=("isolation",))
     target = register_member_organization(name="伊達ひきこもり支援", home="012335", areas=("012335", "012301"),
                                           fields_=("hikikomori",))
-
-    def in_directory():
-        with connect("referrals") as conn:
-            return conn.execute("SELECT count(*) AS n FROM directory_memberships WHERE organization_id = ANY(%s) "
-                                "AND status = 'active'", ([uuid.UUID(sender), uuid.UUID(target)],)).fetchone()["n"] == 2
-    wait_until(in_directory, 30, 0.1, "the referrals directory to know both organisations")
+    wait_in_directory(sender, target)
     endpoint = register(stack, partner(stack, target), receiver.url("/through-the-gateway"),
                         event_types=["referral.requested"])
     created = partner(stack, sender).post(stack.url + "/v1/referrals", json=referral_body(target=target),
