@@ -2,7 +2,7 @@
 with the bare skeleton (Flask → nameko RPC → INSERT, bench/skeleton/). Prints throughput and p50/p95/p99.
 
   python bench/referrals_post.py                  # starts its own stack in the tsunagu_bench_referrals namespace
-  python bench/referrals_post.py --seconds 5      # a quick run
+  python bench/referrals_post.py --seconds 5 --rounds 1   # a quick run
 """
 from __future__ import annotations
 
@@ -86,14 +86,18 @@ class CpuMeter:
         return "CPU ms/request: " + ", ".join(parts)
 
 
-def batch_sizes(stack) -> tuple[float, float]:
-    """(batches, requests) the referrals service's create_referrals entrypoint has handled so far."""
+def batch_sizes(stack) -> tuple[float, float, float]:
+    """(batches, requests, seconds spent handling them) of the referrals service's create_referrals entrypoint."""
     text = requests.get(f"http://127.0.0.1:{stack.ports['referrals']}/metrics", timeout=5).text
-    found = {}
+    found: dict[str, float] = {}
     for line in text.splitlines():
-        if line.startswith("tsunagu_coalesced_batch_requests_") and 'method="create_referrals"' in line:
-            found[line.split("{")[0].rsplit("_", 1)[1]] = float(line.rsplit(" ", 1)[1])
-    return found.get("count", 0.0), found.get("sum", 0.0)
+        if 'method="create_referrals"' in line and line.startswith(("tsunagu_coalesced_batch_requests_sum",
+                                                                    "tsunagu_coalesced_batch_requests_count",
+                                                                    "tsunagu_rpc_duration_seconds_sum")):
+            name = line.split("{")[0]
+            found[name] = found.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+    return (found.get("tsunagu_coalesced_batch_requests_count", 0.0),
+            found.get("tsunagu_coalesced_batch_requests_sum", 0.0), found.get("tsunagu_rpc_duration_seconds_sum", 0.0))
 
 
 def load(label, url, make_headers, body, connections, seconds):
@@ -129,8 +133,9 @@ def start_skeleton(env):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     from services.servicekit.provision import provision
@@ -161,24 +166,35 @@ def main():
         load("warm-up", skeleton_url + "/v1/referrals", dict, body, args.connections, warm)
         load("warm-up", stack.url + "/v1/referrals", partner, body, args.connections, warm)
         meter = CpuMeter({**stack.processes, "skeleton-app": processes[0], "skeleton-service": processes[1]})
-        c0 = meter.snapshot()
-        skeleton = load("skeleton (Flask→RPC→INSERT)", skeleton_url + "/v1/referrals", dict, body,
-                        args.connections, args.seconds)
-        c1 = meter.snapshot()
-        referrals = load("POST /v1/referrals (gateway, API key)", stack.url + "/v1/referrals", partner, body,
-                         args.connections, args.seconds)
-        c2 = meter.snapshot()
-        batches = batch_sizes(stack)
-        print(f"\n{args.connections} connections, {args.seconds:g} s each, {os.cpu_count()} CPUs "
-              f"(1-min load average at the end: {os.getloadavg()[0]:.1f})")
-        print(skeleton.report())
-        print("   " + CpuMeter.per_request(c0, c1, len(skeleton.latencies)))
-        print(referrals.report())
-        print("   " + CpuMeter.per_request(c1, c2, len(referrals.latencies)))
-        print(f"   coalesced batches: {batches[1]:.0f} requests in {batches[0]:.0f} batches "
-              f"(mean {batches[1] / max(batches[0], 1):.1f} per batch, warm-up and probe included)")
-        ratio = (len(referrals.latencies) / referrals.elapsed) / (len(skeleton.latencies) / skeleton.elapsed)
-        print(f"referrals / skeleton throughput: {ratio:.2f}")
+        print(f"\n{args.connections} connections, {args.rounds} round(s) of {args.seconds:g} s per side, "
+              f"alternating (the machine's speed drifts: each round compares the two within a minute), "
+              f"{os.cpu_count()} CPUs")
+        totals = {"skeleton": [0, 0.0], "referrals": [0, 0.0]}
+        for round_number in range(1, args.rounds + 1):
+            c0 = meter.snapshot()
+            skeleton = load("skeleton (Flask→RPC→INSERT)", skeleton_url + "/v1/referrals", dict, body,
+                            args.connections, args.seconds)
+            c1 = meter.snapshot()
+            batches_before = batch_sizes(stack)
+            referrals = load("POST /v1/referrals (gateway, API key)", stack.url + "/v1/referrals", partner, body,
+                             args.connections, args.seconds)
+            c2 = meter.snapshot()
+            batches = [after - before for after, before in zip(batch_sizes(stack), batches_before)]
+            print(f"round {round_number} (1-min load average at its end: {os.getloadavg()[0]:.1f})")
+            print(skeleton.report())
+            print("   " + CpuMeter.per_request(c0, c1, len(skeleton.latencies)))
+            print(referrals.report())
+            print("   " + CpuMeter.per_request(c1, c2, len(referrals.latencies)))
+            print(f"   coalesced batches: {batches[1]:.0f} requests in {batches[0]:.0f} batches "
+                  f"(mean {batches[1] / max(batches[0], 1):.1f} per batch, handled in "
+                  f"{batches[2] / max(batches[0], 1) * 1000:.1f} ms each by the service)")
+            print(f"   referrals / skeleton throughput: {referrals.throughput / skeleton.throughput:.2f}")
+            for name, result in (("skeleton", skeleton), ("referrals", referrals)):
+                totals[name][0] += len(result.latencies)
+                totals[name][1] += result.elapsed
+        rates = {name: n / elapsed for name, (n, elapsed) in totals.items()}
+        print(f"all rounds: referrals {rates['referrals']:.0f} req/s, skeleton {rates['skeleton']:.0f} req/s, "
+              f"referrals / skeleton throughput: {rates['referrals'] / rates['skeleton']:.2f}")
     finally:
         for p in processes:
             p.stop()
