@@ -38,7 +38,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
                         settings.jwt_leeway_seconds),
         api_keys=ApiKeyStore(db_pool),
         rpc_pool=RpcProxyPool(settings.amqp_uri, settings.rpc_pool_size, settings.rpc_timeout),
-        coalescers=Coalescers(settings.coalesce_max_batch, settings.coalesce_max_in_flight),
+        coalescers=Coalescers(settings.coalesce_max_batch, settings.coalesce_max_in_flight,
+                              settings.coalesce_parallel_at),
         db_pool=db_pool,
     )
     install_request_context(app)

@@ -28,8 +28,10 @@ class GatewaySettings:
     amqp_uri: str = field(default_factory=kit_settings.amqp_uri)
     rpc_pool_size: int = field(default_factory=lambda: int(os.environ.get("TSUNAGU_RPC_POOL_SIZE", "16")))
     rpc_timeout: float = field(default_factory=lambda: float(os.environ.get("TSUNAGU_RPC_TIMEOUT", "30")))
-    # Coalesced calls (request_coalescing.py): batches out at once per method, and requests per batch.
-    coalesce_max_in_flight: int = field(default_factory=lambda: int(os.environ.get("TSUNAGU_COALESCE_IN_FLIGHT", "1")))
+    # Coalesced calls (request_coalescing.py): batches out at once per method, the waiting requests that let a
+    # second one go beside the first, and requests per batch.
+    coalesce_max_in_flight: int = field(default_factory=lambda: int(os.environ.get("TSUNAGU_COALESCE_IN_FLIGHT", "2")))
+    coalesce_parallel_at: int = field(default_factory=lambda: int(os.environ.get("TSUNAGU_COALESCE_PARALLEL_AT", "4")))
     coalesce_max_batch: int = field(default_factory=lambda: int(os.environ.get("TSUNAGU_COALESCE_MAX_BATCH", "64")))
     small_count_threshold: int = field(default_factory=lambda: int(os.environ.get("TSUNAGU_SMALL_COUNT_THRESHOLD", "3")))
     public_url: str = field(default_factory=lambda: os.environ.get("TSUNAGU_PUBLIC_URL", "http://127.0.0.1:8000"))

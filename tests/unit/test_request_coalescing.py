@@ -88,20 +88,25 @@ def test_requests_arriving_while_a_batch_is_out_travel_together_and_each_gets_it
     assert isinstance(results["taken"], Conflict)
 
 
-def test_two_batches_can_be_out_at_once():
+def test_a_second_batch_goes_beside_the_first_only_once_enough_requests_wait():
     pool, results = StandInPool(hold=2), {}
-    coalescer = Coalescer("svc", "batch", max_in_flight=2)
+    coalescer = Coalescer("svc", "batch", max_in_flight=2, parallel_at=3)
     threads = [call_in_thread(coalescer, pool, "one", results)]
     wait_until(lambda: len(pool.batches) == 1, 5, 0.01, "the first batch")
-    threads.append(call_in_thread(coalescer, pool, "two", results))
+    threads += [call_in_thread(coalescer, pool, arg, results) for arg in ("a", "b")]
+    wait_until(lambda: len(coalescer._queue) == 2, 5, 0.01, "two requests waiting")
+    assert len(pool.batches) == 1  # two waiting are fewer than parallel_at: they wait for the first to return
+    threads.append(call_in_thread(coalescer, pool, "c", results))
     wait_until(lambda: len(pool.batches) == 2, 5, 0.01, "a second batch beside the first")
+    assert sorted(pool.batches[1]) == ["a", "b", "c"]
     threads += [call_in_thread(coalescer, pool, arg, results) for arg in ("x", "y")]
     wait_until(lambda: len(coalescer._queue) == 2, 5, 0.01, "two requests queued behind both")
+    assert len(pool.batches) == 2  # never more than max_in_flight out
     pool.gate.set()
     for thread in threads:
         thread.join(10)
-    assert pool.batches[:2] == [["one"], ["two"]] and sorted(pool.batches[2]) == ["x", "y"]
-    assert {k: v["echo"] for k, v in results.items()} == {"one": "one", "two": "two", "x": "x", "y": "y"}
+    assert sorted(pool.batches[2]) == ["x", "y"] and len(pool.batches) == 3
+    assert {k: v["echo"] for k, v in results.items()} == {k: k for k in ("one", "a", "b", "c", "x", "y")}
 
 
 def test_a_batch_that_fails_in_transit_fails_each_of_its_requests_and_no_other():
