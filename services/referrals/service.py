@@ -56,6 +56,12 @@ class RequestId(DependencyProvider):
         return worker_ctx.data.get(REQUEST_ID_CONTEXT_KEY)
 
 
+def _failed(failure: Exception) -> Exception:
+    """An unexpected failure answered to its request: logged by type only (its text could quote data)."""
+    log.error("a referral create failed (%s)", type(failure).__name__)
+    return failure
+
+
 def _plain(value):
     """UUIDs, datetimes and bytes out of psycopg rows into JSON for nameko."""
     return json.loads(json.dumps(value, default=str))
@@ -83,10 +89,9 @@ class ReferralsService(OperationsEndpoints):
         COALESCED_BATCH_REQUESTS.labels(self.name, "create_referrals").observe(len(requests))
         try:
             outcomes = self._create(requests)
-        except Exception as failure:  # noqa: BLE001 - nothing was written; each request is tried on its own
+        except Exception as failure:  # noqa: BLE001 - nothing was written: each request is tried on its own
             if len(requests) == 1:
-                log.error("a referral create failed (%s)", type(failure).__name__)
-                outcomes = [failure]
+                outcomes = [_failed(failure)]
             else:
                 log.warning("a batch of %d referral creates failed as a whole (%s); each is retried alone",
                             len(requests), type(failure).__name__)
@@ -105,8 +110,7 @@ class ReferralsService(OperationsEndpoints):
         try:
             return self._create([request])[0]
         except Exception as failure:  # noqa: BLE001 - this request's own failure, answered to it alone
-            log.error("a referral create failed (%s)", type(failure).__name__)
-            return failure
+            return _failed(failure)
 
     @rpc
     def get_referral(self, referral_id):
