@@ -43,7 +43,9 @@ for line in pathlib.Path("Procfile").read_text().splitlines():
 pathlib.Path("var/Procfile").write_text("\n".join(lines) + "\n")
 PY
 
-URL="${TSUNAGU_PUBLIC_URL:-http://127.0.0.1:8000}"
+BIND="${GATEWAY_BIND:-0.0.0.0:8000}"  # the gateway's gunicorn binds here (gateway/gunicorn.conf.py)
+HOST="${BIND%:*}"; [ "$HOST" = "0.0.0.0" ] && HOST=127.0.0.1
+URL="${TSUNAGU_PUBLIC_URL:-http://$HOST:${BIND##*:}}"
 TOKEN=$(python -m gateway.dev_tokens issue --role prefecture --area 01 --sub dev-prefecture)
 cat <<BANNER
 
