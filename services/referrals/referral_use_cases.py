@@ -19,7 +19,7 @@ from services.servicekit.errors import (BadRequest, Conflict, Forbidden, Invalid
 from services.servicekit.areas.registry import default_registry
 
 from . import directory, integration_events as ev, referral_lifecycle as rl, repository as repo
-from .personal_data import Keyring, only_fields
+from .personal_data import Keyring, Sealed, only_fields
 from .schemas import ForwardSchema, PersonSchema, ReferralCreateSchema, ReferralListQuery, StatusChangeSchema
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -180,13 +180,16 @@ def _check_destination(ctx: Context, sender: str, data: dict, orgs: dict | None 
 
 @dataclass
 class NewReferral:
-    """A referral about to be written: its row, sealed person and (for POST) idempotency key with the answer."""
+    """A referral about to be written: its row, sealed person, what its sender is answered and (for POST) the
+    idempotency key that stores that answer."""
     ctx: Context
     row: dict
-    sealed: object
+    sealed: Sealed
     identity_hash: bytes | None
+    sender_view: dict
     idempotency: tuple | None
     interested: list[str] | None
+
 
 def _new_referral(ctx: Context, *, sender: str, data: dict, person: dict, forwarded_from=None, part_of=None,
                   idempotency: tuple | None = None) -> NewReferral:
@@ -207,13 +210,14 @@ def _new_referral(ctx: Context, *, sender: str, data: dict, person: dict, forwar
            "requested_at": ctx.now if status == rl.REQUESTED else None, "accepted_at": None, "closed_at": None,
            "overdue_at": None, "modified_at": ctx.now, "personal_data_erased": False}
     person_json = PERSON_SCHEMA.dump(person)
+    sender_view = view(row, rl.SENDER)
     key = None
     if idempotency is not None:
         organization_id, idempotency_key, fingerprint = idempotency
-        key = (organization_id, idempotency_key, fingerprint, 201, view(row, rl.SENDER))
+        key = (organization_id, idempotency_key, fingerprint, 201, sender_view)
     interested = _interested(ctx, row, row["target_organization_id"]) if status == rl.REQUESTED else None
     return NewReferral(ctx, row, ctx.keyring.seal(person_json, referral_id), ctx.keyring.identity_hash(person_json),
-                       key, interested)
+                       sender_view, key, interested)
 
 
 def _write_new(uow, referrals: list[NewReferral]) -> None:
@@ -305,7 +309,7 @@ def _answer_create(request: CreateRequest, sender: str, data: dict, fingerprint:
     referral = _new_referral(request.ctx, sender=sender, data=data, person=data["person"],
                              idempotency=(sender, request.idempotency_key, fingerprint))
     new.append(referral)
-    return {"status": 201, "body": referral.idempotency[4], "replayed": False}  # the stored sender view
+    return {"status": 201, "body": referral.sender_view, "replayed": False}
 
 
 # --- read ----------------------------------------------------------------------------------------------------
@@ -466,14 +470,14 @@ def forward(ctx: Context, referral_id: str, body: dict) -> dict:
     forwarded = _new_referral(ctx, sender=sender, data=new_data, person=person, forwarded_from=str(row["id"]),
                               part_of=str(row["part_of_id"] or row["id"]))
     _write_new(ctx.uow, [forwarded])
-    new_row = forwarded.row
     revision = repo.touch(ctx.conn, str(row["id"]), ctx.now)
     repo.add_history(ctx.conn, str(row["id"]), revision, "forwarded", row["status"], row["status"], ctx.principal,
                      ctx.request_id, ctx.now, data["reason"])
-    extra = [new_row["target_organization_id"]] if new_row["target_organization_id"] else []
+    target = forwarded.row["target_organization_id"]
+    extra = [target] if target else []
     _emit(ctx, ev.FORWARDED, row, status=row["status"], revision=revision, target=row["target_organization_id"],
           extra=extra)
-    return view(new_row, rl.SENDER)
+    return forwarded.sender_view
 
 
 def personal_data_reads(ctx: Context, query: dict) -> dict:

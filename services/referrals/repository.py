@@ -26,6 +26,12 @@ _NEW_REFERRAL_COLUMNS = (
     "identity_hash text, actor_subject text, actor_role text, actor_organization_id uuid, request_id text, "
     "key_organization_id uuid, idempotency_key text, fingerprint text, response_status integer, response_body jsonb")
 
+# The referral row's own fields among them (the rest: sealed person, actor, idempotency key).
+_REFERRAL_FIELDS = ("id", "status", "category", "urgency", "summary", "area_code", "sender_organization_id",
+                    "target_organization_id", "pool_area_code", "pool_category", "do_not_contact", "consent",
+                    "legal_basis", "partner_reference", "forwarded_from_id", "part_of_id", "created_by",
+                    "created_at", "requested_at")
+
 _INSERT_NEW_REFERRALS = f"""
     WITH v AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS v({_NEW_REFERRAL_COLUMNS})),
     r AS (INSERT INTO referrals (id, revision, status, category, urgency, summary, area_code, sender_organization_id,
@@ -66,12 +72,6 @@ def insert_new_referrals(conn, referrals: list[tuple]) -> None:
                      "key_organization_id": key_org, "idempotency_key": key, "fingerprint": _hex(fingerprint),
                      "response_status": status, "response_body": body})
     conn.execute(_INSERT_NEW_REFERRALS, (Jsonb(rows, dumps=_dumps),))
-
-
-_REFERRAL_FIELDS = ("id", "status", "category", "urgency", "summary", "area_code", "sender_organization_id",
-                    "target_organization_id", "pool_area_code", "pool_category", "do_not_contact", "consent",
-                    "legal_basis", "partner_reference", "forwarded_from_id", "part_of_id", "created_by",
-                    "created_at", "requested_at")
 
 
 def _dumps(value) -> str:

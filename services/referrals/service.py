@@ -13,7 +13,6 @@ from nameko.timer import timer
 from services.servicekit import coalesced_calls
 from services.servicekit.caller import REQUEST_ID_CONTEXT_KEY, SYSTEM, Caller
 from services.servicekit.database import Database
-from services.servicekit.observability import COALESCED_BATCH_REQUESTS
 from services.servicekit.ops_endpoints import OperationsEndpoints
 from services.servicekit.reliable_events import reliable_event_handler
 
@@ -56,12 +55,6 @@ class RequestId(DependencyProvider):
         return worker_ctx.data.get(REQUEST_ID_CONTEXT_KEY)
 
 
-def _failed(failure: Exception) -> Exception:
-    """An unexpected failure answered to its request: logged by type only (its text could quote data)."""
-    log.error("a referral create failed (%s)", type(failure).__name__)
-    return failure
-
-
 def _plain(value):
     """UUIDs, datetimes and bytes out of psycopg rows into JSON for nameko."""
     return json.loads(json.dumps(value, default=str))
@@ -86,17 +79,7 @@ class ReferralsService(OperationsEndpoints):
     def create_referrals(self, requests):
         """POST /v1/referrals, coalesced by the gateway: the creates that arrived together, each with its own
         context, in one transaction; one answer per request (servicekit/coalesced_calls.py)."""
-        COALESCED_BATCH_REQUESTS.labels(self.name, "create_referrals").observe(len(requests))
-        try:
-            outcomes = self._create(requests)
-        except Exception as failure:  # noqa: BLE001 - nothing was written: each request is tried on its own
-            if len(requests) == 1:
-                outcomes = [_failed(failure)]
-            else:
-                log.warning("a batch of %d referral creates failed as a whole (%s); each is retried alone",
-                            len(requests), type(failure).__name__)
-                outcomes = [self._create_alone(request) for request in requests]
-        return [coalesced_calls.answer(outcome) for outcome in outcomes]
+        return coalesced_calls.answer_each(requests, self._create, service=self.name, method="create_referrals")
 
     def _create(self, requests) -> list:
         with self.db.unit_of_work() as uow:
@@ -105,12 +88,6 @@ class ReferralsService(OperationsEndpoints):
                                                    coalesced_calls.request_id_of(r), self.keys, now), *r["args"])
                        for r in requests]
             return [_plain(o) if isinstance(o, dict) else o for o in uc.create_referrals(uow, creates)]
-
-    def _create_alone(self, request):
-        try:
-            return self._create([request])[0]
-        except Exception as failure:  # noqa: BLE001 - this request's own failure, answered to it alone
-            return _failed(failure)
 
     @rpc
     def get_referral(self, referral_id):

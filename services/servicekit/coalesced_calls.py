@@ -8,10 +8,15 @@ exception as a RemoteError naming only its type, so no message text (which could
 """
 from __future__ import annotations
 
+import logging
+
 from nameko.exceptions import deserialize, serialize
 
 from .caller import PRINCIPAL_CONTEXT_KEY, REQUEST_ID_CONTEXT_KEY, Principal
 from .errors import TsunaguError
+from .observability import COALESCED_BATCH_REQUESTS
+
+log = logging.getLogger(__name__)
 
 
 def request(context: dict, *args) -> dict:
@@ -40,3 +45,33 @@ def unpack(answer_: dict):
     if "error" in answer_:
         raise deserialize(answer_["error"])
     return answer_["ok"]
+
+
+def answer_each(requests: list[dict], handle, *, service: str, method: str) -> list[dict]:
+    """A batch entrypoint's whole answer. `handle(requests)` runs them in one unit of work and returns one outcome
+    per request: a value, or the TsunaguError that refuses that request alone. If it raises, its transaction wrote
+    nothing, and each request is handled again on its own, so one request's unforeseen failure cannot fail the
+    others. Such failures are logged by type only (their text could quote data)."""
+    COALESCED_BATCH_REQUESTS.labels(service, method).observe(len(requests))
+    try:
+        outcomes = handle(requests)
+    except Exception as failure:  # noqa: BLE001 - nothing was written: each request is tried on its own
+        if len(requests) == 1:
+            outcomes = [_unforeseen(failure, service, method)]
+        else:
+            log.warning("a batch of %d %s.%s requests failed as a whole (%s); each is retried alone",
+                        len(requests), service, method, type(failure).__name__)
+            outcomes = [_alone(handle, request, service, method) for request in requests]
+    return [answer(outcome) for outcome in outcomes]
+
+
+def _alone(handle, request: dict, service: str, method: str):
+    try:
+        return handle([request])[0]
+    except Exception as failure:  # noqa: BLE001 - this request's own failure, answered to it alone
+        return _unforeseen(failure, service, method)
+
+
+def _unforeseen(failure: Exception, service: str, method: str) -> Exception:
+    log.error("a %s.%s request failed (%s)", service, method, type(failure).__name__)
+    return failure

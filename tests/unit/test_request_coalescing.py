@@ -134,3 +134,34 @@ def test_answers_carry_the_projects_errors_as_themselves_and_others_without_thei
     with pytest.raises(RemoteError) as remote:
         coalesced_calls.unpack(coalesced_calls.answer(ValueError("山田花子 090-1234-5678")))
     assert remote.value.exc_type == "ValueError" and "山田" not in str(remote.value) and "090" not in str(remote.value)
+
+
+def test_a_batch_entrypoint_answers_each_request_and_isolates_an_unforeseen_failure(caplog):
+    """coalesced_calls.answer_each: refusals stay with their request; a batch that raises is handled again request
+    by request, so only the request that cannot succeed fails — logged and answered by its type alone."""
+    handled = []
+
+    def handle(requests):
+        handled.append([r["args"][0] for r in requests])
+        if any(r["args"][0] == "bad" for r in requests):
+            raise ValueError("山田花子 090-1234-5678")  # e.g. a database error quoting a value
+        return [NotFound("no such thing") if r["args"][0] == "missing" else {"ok": r["args"][0]} for r in requests]
+
+    requests = [coalesced_calls.request({}, arg) for arg in ("a", "missing", "b")]
+    answers = coalesced_calls.answer_each(requests, handle, service="svc", method="batch")
+    assert handled == [["a", "missing", "b"]]  # one call for the whole batch
+    assert coalesced_calls.unpack(answers[0]) == {"ok": "a"} and coalesced_calls.unpack(answers[2]) == {"ok": "b"}
+    with pytest.raises(NotFound):
+        coalesced_calls.unpack(answers[1])
+
+    handled.clear()
+    with caplog.at_level("WARNING"):
+        answers = coalesced_calls.answer_each([coalesced_calls.request({}, arg) for arg in ("a", "bad", "b")],
+                                              handle, service="svc", method="batch")
+    assert handled == [["a", "bad", "b"], ["a"], ["bad"], ["b"]]
+    assert coalesced_calls.unpack(answers[0]) == {"ok": "a"} and coalesced_calls.unpack(answers[2]) == {"ok": "b"}
+    with pytest.raises(RemoteError) as remote:
+        coalesced_calls.unpack(answers[1])
+    assert remote.value.exc_type == "ValueError"
+    logged = caplog.text
+    assert "ValueError" in logged and "山田" not in logged and "090" not in logged

@@ -18,7 +18,6 @@ import eventlet
 import psycopg
 import pytest
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from services.referrals import integration_events as referral_events
 from services.referrals import webhook_repository as repo
@@ -85,11 +84,9 @@ def commit(db, *events) -> None:
 
 
 def commit_in_one_insert(db, *events) -> None:
-    """The events written to the outbox by ONE multi-row INSERT, in one committed transaction."""
+    """The events written to the outbox by ONE multi-row INSERT (as `uow.emit_all` writes them), committed."""
     with db.unit_of_work() as uow:
-        uow.conn.execute("INSERT INTO outbox (event_id, event_type, envelope) VALUES "
-                         + ", ".join(["(%s, %s, %s)"] * len(events)),
-                         [v for e in events for v in (e["event_id"], e["type"], Jsonb(e))])
+        outbox.append_all(uow.conn, list(events))
 
 
 def rows(db, sql, params=()):
