@@ -23,8 +23,9 @@ pytestmark = pytest.mark.e2e
 def orgs(stack):
     sender = register_member_organization(name="まとめ送付元", home="012301", areas=("012301",),
                                           fields_=("isolation",))
-    target = register_member_organization(name="まとめ受付先", home="012335", areas=("012335", "012301"),
-                                          fields_=("hikikomori",))
+    # Not eligible for the other tests' pool referrals (登別市 × ひきこもり): a direct target only.
+    target = register_member_organization(name="まとめ受付先", home="012335", areas=("012335",),
+                                          fields_=("food_bank",))
     wait_in_directory(sender, target)
     return {"sender": sender, "target": target}
 
