@@ -7,11 +7,13 @@ with the bare skeleton (Flask → nameko RPC → INSERT, bench/skeleton/). Print
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -22,7 +24,7 @@ import psycopg  # noqa: E402
 import requests  # noqa: E402
 
 from services.servicekit import broker_topology, migrations, settings  # noqa: E402
-from bench.loadgen import run_load  # noqa: E402
+from bench.loadgen import KeepAliveClient, run_load  # noqa: E402
 from tests.support.processes import BIN, Process, free_port, wait_until  # noqa: E402
 
 
@@ -77,13 +79,27 @@ class CpuMeter:
         self.pids.update(shared_server_pids())
 
     def snapshot(self) -> dict:
-        return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in self.pids.items()}
+        found = {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in self.pids.items()}
+        own = os.times()
+        found["loadgen"] = own.user + own.system  # this process: the load generator's threads
+        found[_IDLE], found[_ALL] = machine_cpu()
+        return found
 
     @staticmethod
     def per_request(before: dict, after: dict, requests_done: int) -> str:
         parts = [f"{name} {(after[name] - before[name]) / max(requests_done, 1) * 1000:.2f}"
-                 for name in after if after[name] - before[name] > 0.005]
-        return "CPU ms/request: " + ", ".join(parts)
+                 for name in after if name not in (_IDLE, _ALL) and after[name] - before[name] > 0.005]
+        idle = (after[_IDLE] - before[_IDLE]) / max(after[_ALL] - before[_ALL], 1e-9)
+        return "CPU ms/request: " + ", ".join(parts) + f"; machine idle {idle:.0%}"
+
+
+_IDLE, _ALL = "(idle)", "(all)"
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(idle, total) CPU time of the whole machine so far, from /proc/stat, in clock ticks."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return ticks[3] + ticks[4], sum(ticks[:8])
 
 
 def batch_sizes(stack) -> tuple[float, float, float]:
@@ -100,9 +116,15 @@ def batch_sizes(stack) -> tuple[float, float, float]:
             found.get("tsunagu_coalesced_batch_requests_sum", 0.0), found.get("tsunagu_rpc_duration_seconds_sum", 0.0))
 
 
-def load(label, url, make_headers, body, connections, seconds):
-    return run_load(label, lambda session, i: session.post(url, json=body, headers=make_headers(), timeout=30),
-                    concurrency=connections, seconds=seconds)
+def load(label, url, make_headers, body, connections, seconds, client="http.client"):
+    if client == "requests":
+        return run_load(label, lambda session, i: session.post(url, json=body, headers=make_headers(), timeout=30),
+                        concurrency=connections, seconds=seconds)
+    parts = urlsplit(url)
+    data = json.dumps(body).encode()
+    return run_load(label, lambda session, i: session.post_json(parts.path, data, make_headers()),
+                    concurrency=connections, seconds=seconds,
+                    new_session=lambda: KeepAliveClient(f"{parts.scheme}://{parts.netloc}"))
 
 
 def start_skeleton(env):
@@ -136,6 +158,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--client", choices=("http.client", "requests"), default="http.client",
+                        help="the load generator's HTTP client (requests costs a few times more CPU per request)")
     args = parser.parse_args()
 
     from services.servicekit.provision import provision
@@ -163,21 +187,21 @@ def main():
         assert probe.status_code == 201, probe.text
 
         warm = min(3.0, args.seconds / 3)
-        load("warm-up", skeleton_url + "/v1/referrals", dict, body, args.connections, warm)
-        load("warm-up", stack.url + "/v1/referrals", partner, body, args.connections, warm)
+        load("warm-up", skeleton_url + "/v1/referrals", dict, body, args.connections, warm, args.client)
+        load("warm-up", stack.url + "/v1/referrals", partner, body, args.connections, warm, args.client)
         meter = CpuMeter({**stack.processes, "skeleton-app": processes[0], "skeleton-service": processes[1]})
-        print(f"\n{args.connections} connections, {args.rounds} round(s) of {args.seconds:g} s per side, "
+        print(f"\n{args.connections} connections ({args.client}), {args.rounds} round(s) of {args.seconds:g} s per side, "
               f"alternating (the machine's speed drifts: each round compares the two within a minute), "
               f"{os.cpu_count()} CPUs")
         totals = {"skeleton": [0, 0.0], "referrals": [0, 0.0]}
         for round_number in range(1, args.rounds + 1):
             c0 = meter.snapshot()
             skeleton = load("skeleton (Flask→RPC→INSERT)", skeleton_url + "/v1/referrals", dict, body,
-                            args.connections, args.seconds)
+                            args.connections, args.seconds, args.client)
             c1 = meter.snapshot()
             batches_before = batch_sizes(stack)
             referrals = load("POST /v1/referrals (gateway, API key)", stack.url + "/v1/referrals", partner, body,
-                             args.connections, args.seconds)
+                             args.connections, args.seconds, args.client)
             c2 = meter.snapshot()
             batches = [after - before for after, before in zip(batch_sizes(stack), batches_before)]
             print(f"round {round_number} (1-min load average at its end: {os.getloadavg()[0]:.1f})")

@@ -3,6 +3,13 @@
 One ClusterRpcProxy shared by gunicorn's threads hangs (measured: 48/48 requests timed out); one per request
 costs ~15 ms and leaves a reply queue behind each time. So: a bounded pool of started proxies, each used by
 one thread at a time, carrying that request's context (principal, request id) while borrowed.
+
+Requests are published transient by default (nameko publishes them persistent). A caller waits for its reply on a
+live connection, so a request that outlived a broker restart would only run after its caller had given up (the
+gateway answered 503 and the client retries, with its Idempotency-Key where it matters); what persistence costs
+is real: the broker confirms a persistent message to a durable queue only once it is on disk, which held each
+coalesced POST /v1/referrals batch 6-7 ms before the service saw it (see the closing note of issue 4). The
+publisher confirm stays: it is how a call to a service that is not running fails at once (UnknownService).
 """
 from __future__ import annotations
 
@@ -11,7 +18,9 @@ import queue
 import threading
 from contextlib import contextmanager
 
+from nameko.constants import NON_PERSISTENT, PERSISTENT
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.servicekit.errors import TsunaguError
@@ -23,18 +32,37 @@ class ServiceUnavailable(TsunaguError):
     status, slug, title = 503, "service-unavailable", "A service did not answer"
 
 
+class _Cluster:
+    """nameko's ClusterProxy (`cluster.<service>.<method>(...)`), passing publish options to every call (nameko's
+    own passes none)."""
+
+    def __init__(self, proxy: ClusterRpcProxy, publish_options: dict):
+        self._proxy = proxy
+        self._options = publish_options
+        self._services: dict[str, ServiceProxy] = {}
+
+    def __getattr__(self, service: str) -> ServiceProxy:
+        found = self._services.get(service)
+        if found is None:
+            found = self._services[service] = ServiceProxy(self._proxy._worker_ctx, service,
+                                                           self._proxy._reply_listener, **self._options)
+        return found
+
+
 class RpcProxyPool:
-    def __init__(self, amqp_uri: str, size: int = 16, timeout: float = 30.0):
+    def __init__(self, amqp_uri: str, size: int = 16, timeout: float = 30.0, persistent_requests: bool = False):
         self.config = {"AMQP_URI": amqp_uri}
         self.size = size
         self.timeout = timeout
+        self.publish_options = {"delivery_mode": PERSISTENT if persistent_requests else NON_PERSISTENT}
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._created = 0
         self._lock = threading.Lock()
 
     def _start_proxy(self):
         proxy = ClusterRpcProxy(self.config, timeout=self.timeout)
-        return proxy, proxy.start()
+        proxy.start()
+        return proxy, _Cluster(proxy, self.publish_options)
 
     def _acquire(self):
         try:

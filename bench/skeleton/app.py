@@ -9,7 +9,9 @@ from flask import Flask, jsonify, request
 from gateway.rpc_pool import RpcProxyPool
 
 app = Flask("skeleton")
-pool = RpcProxyPool(os.environ["AMQP_URI"], size=int(os.environ.get("GATEWAY_THREADS", "16")), timeout=30)
+# nameko's own publishing (persistent requests): the skeleton is the bare stack, not the gateway's tuning of it.
+pool = RpcProxyPool(os.environ["AMQP_URI"], size=int(os.environ.get("GATEWAY_THREADS", "16")), timeout=30,
+                    persistent_requests=True)
 
 
 @app.post("/v1/referrals")
