@@ -39,8 +39,12 @@ EVENT_HANDLING_DURATION = Histogram("tsunagu_event_handling_duration_seconds", "
                                     ["service", "handler", "outcome"])
 OUTBOX_BACKLOG = Gauge("tsunagu_outbox_backlog", "Outbox rows not yet published", ["producer"])
 OUTBOX_PUBLISHED = Counter("tsunagu_outbox_published_total", "Events published by the relay", ["producer"])
-OUTBOX_UNROUTABLE = Counter("tsunagu_outbox_unroutable_total", "Published events no queue was bound for",
+OUTBOX_UNROUTABLE = Counter("tsunagu_outbox_unroutable_total",
+                            "Route checks (one mandatory publish per event type and interval) that found no queue",
                             ["producer", "event_type"])
+OUTBOX_UNROUTABLE_TYPE = Gauge("tsunagu_outbox_unroutable_event_type",
+                               "1 if no queue was bound for the event type at the relay's last route check",
+                               ["producer", "event_type"])
 OUTBOX_PUBLISH_LATENCY = Histogram(
     "tsunagu_outbox_publish_latency_seconds", "From outbox insert to broker confirm", ["producer"],
     buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30))

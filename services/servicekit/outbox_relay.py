@@ -6,6 +6,13 @@ confirms to `<service>.events` (nameko's event exchange, routing key = event typ
 fallback. If the broker is down nothing is marked, and the rows are sent when it is back (at-least-once; a
 crash after publishing and before marking re-sends, which idempotent consumers absorb).
 
+Route checks: an event that no queue is bound for is dropped by the broker, and the relay says so. It learns it
+from one `mandatory` publish per event type every `route_check_seconds` (the broker returns an unroutable one),
+not from every event: with `mandatory` on each, every event of a type nobody subscribes to yet (referral events
+today) came back whole from the broker, which cost the relay 0.08 ms and the broker 0.03 ms per event (measured
+on POST /v1/referrals). The gauge `tsunagu_outbox_unroutable_event_type` says which types had no queue at
+their last check; a type's warning is logged when it becomes unroutable.
+
 Run: python -m services.servicekit.outbox_relay members
 """
 from __future__ import annotations
@@ -25,7 +32,7 @@ from psycopg.rows import dict_row
 
 from . import failpoints, settings
 from .observability import (OUTBOX_BACKLOG, OUTBOX_PUBLISH_LATENCY, OUTBOX_PUBLISHED, OUTBOX_UNROUTABLE,
-                            configure_logging)
+                            OUTBOX_UNROUTABLE_TYPE, configure_logging)
 
 log = logging.getLogger("outbox_relay")
 NOTIFY_CHANNEL = "tsunagu_outbox"
@@ -33,7 +40,7 @@ NOTIFY_CHANNEL = "tsunagu_outbox"
 
 class OutboxRelay:
     def __init__(self, producer: str, dsn: str, amqp_uri: str, batch: int = 200, poll_interval: float = 1.0,
-                 retention_days: int = 7):
+                 retention_days: int = 7, route_check_seconds: float = 10.0):
         self.producer = producer
         self.dsn = dsn
         self.amqp_uri = amqp_uri
@@ -48,6 +55,9 @@ class OutboxRelay:
         self._listener = None
         self._last_prune = 0.0
         self._last_backlog = 0.0
+        self.route_check_seconds = route_check_seconds
+        self._route_checked_at: dict[str, float] = {}
+        self._returned: set[str] = set()  # event types the broker returned since the last confirms
         self._unroutable_types: set[str] = set()
         self.ready = False
 
@@ -112,13 +122,32 @@ class OutboxRelay:
             raise kombu.exceptions.OperationalError("the broker refused (nacked) a message")
 
     def _on_return(self, exception, exchange, routing_key, message):
-        OUTBOX_UNROUTABLE.labels(self.producer, routing_key).inc()
-        # Said once per type: an event type nobody subscribes to yet (referral events today) would otherwise
-        # log a line per event and drown the one that matters; the counter keeps every occurrence.
-        if routing_key not in self._unroutable_types:
-            self._unroutable_types.add(routing_key)
-            log.warning("no queue is bound for this event type (further ones are counted in "
-                        "tsunagu_outbox_unroutable_total)", extra={"event_type": routing_key})
+        self._returned.add(routing_key)
+
+    def _is_route_check(self, event_type: str, now: float) -> bool:
+        """Whether this event of this type goes `mandatory`: the first of each type, then one per interval."""
+        last = self._route_checked_at.get(event_type)
+        if last is not None and now - last < self.route_check_seconds:
+            return False
+        self._route_checked_at[event_type] = now
+        return True
+
+    def _record_route_checks(self, checked: set[str]) -> None:
+        """After the confirms of a batch (the broker returns an unroutable message before confirming it): the
+        checked types that came back have no queue, the others have one."""
+        for event_type in checked:
+            unroutable = event_type in self._returned
+            OUTBOX_UNROUTABLE_TYPE.labels(self.producer, event_type).set(1 if unroutable else 0)
+            if unroutable:
+                OUTBOX_UNROUTABLE.labels(self.producer, event_type).inc()
+                if event_type not in self._unroutable_types:
+                    self._unroutable_types.add(event_type)
+                    log.warning("no queue is bound for this event type: the broker drops its events",
+                                extra={"event_type": event_type})
+            elif event_type in self._unroutable_types:
+                self._unroutable_types.discard(event_type)
+                log.info("a queue is bound for this event type again", extra={"event_type": event_type})
+        self._returned.clear()
 
     # -- work --------------------------------------------------------------------------------------
     def relay_once(self) -> int:
@@ -132,16 +161,22 @@ class OutboxRelay:
                 "UPDATE outbox SET published_at = now() WHERE id IN (SELECT id FROM outbox WHERE published_at IS NULL "
                 "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id, event_id, event_type, envelope, created_at",
                 (self.batch,)).fetchall(), key=lambda r: r["id"])
+            now, checked = time.monotonic(), set()
+            self._returned.clear()
             for row in rows:
                 envelope = row["envelope"]
                 headers = {f"{HEADER_PREFIX}.correlation_id": envelope.get("correlation_id") or "",
                            "event_version": envelope["version"]}
+                route_check = self._is_route_check(row["event_type"], now)
+                if route_check:
+                    checked.add(row["event_type"])
                 self._kombu_producer.publish(
-                    envelope, routing_key=row["event_type"], delivery_mode=2, mandatory=True,
+                    envelope, routing_key=row["event_type"], delivery_mode=2, mandatory=route_check,
                     message_id=str(row["event_id"]), headers=headers, retry=False)
                 self._next_tag += 1
                 self._unconfirmed.add(self._next_tag)
             self._await_confirms()
+            self._record_route_checks(checked)
             failpoints.hit("relay.after_publish")
         now = datetime.now(timezone.utc)
         for row in rows:

@@ -118,18 +118,32 @@ def test_webhook_secrets_are_sealed_with_a_dev_key_when_none_is_configured(tmp_p
     assert box.open(sealed, "endpoint-1") == "whsec_abc"
 
 
-def test_the_relay_says_once_per_event_type_that_nobody_subscribes_and_counts_every_time(caplog):
-    """Referral events have no subscriber today: a warning per event would drown a real one."""
-    from services.servicekit.observability import OUTBOX_UNROUTABLE
+def test_the_relay_checks_each_event_types_route_once_per_interval_and_says_when_it_changes(caplog):
+    """Referral events have no subscriber today: a mandatory publish (and a returned message) per event cost
+    the relay and the broker; a warning per event would drown a real one."""
+    from services.servicekit.observability import OUTBOX_UNROUTABLE, OUTBOX_UNROUTABLE_TYPE
     from services.servicekit.outbox_relay import OutboxRelay
 
-    relay = OutboxRelay("unit_probe", "postgresql://unused", "amqp://unused")  # connects only when it runs
-    counted = OUTBOX_UNROUTABLE.labels("unit_probe", "probe.happened")
+    # connects only when it runs
+    relay = OutboxRelay("unit_probe", "postgresql://unused", "amqp://unused", route_check_seconds=10)
+    assert relay._is_route_check("probe.happened", now=100.0)
+    assert not relay._is_route_check("probe.happened", now=105.0)  # checked 5 s ago
+    assert relay._is_route_check("probe.other", now=105.0)  # each type has its own
+    assert relay._is_route_check("probe.happened", now=110.0)
+
+    counted, gauge = (OUTBOX_UNROUTABLE.labels("unit_probe", "probe.happened"),
+                      OUTBOX_UNROUTABLE_TYPE.labels("unit_probe", "probe.happened"))
     before = counted._value.get()
-    with caplog.at_level("WARNING", logger="outbox_relay"):
-        for _ in range(3):
+    with caplog.at_level("INFO", logger="outbox_relay"):
+        for _ in range(2):  # two checks find no queue: one warning
             relay._on_return(None, "unit_probe.events", "probe.happened", None)
-        relay._on_return(None, "unit_probe.events", "probe.other", None)
-    warned = [r for r in caplog.records if r.name == "outbox_relay"]
-    assert [r.event_type for r in warned] == ["probe.happened", "probe.other"]
+            relay._record_route_checks({"probe.happened", "probe.other"})
+            assert gauge._value.get() == 1
+        relay._record_route_checks({"probe.happened"})  # not returned this time: a queue is bound again
+        assert gauge._value.get() == 0
+        relay._on_return(None, "unit_probe.events", "probe.happened", None)
+        relay._record_route_checks({"probe.happened"})
+    said = [(r.levelname, r.event_type) for r in caplog.records if r.name == "outbox_relay"]
+    assert said == [("WARNING", "probe.happened"), ("INFO", "probe.happened"), ("WARNING", "probe.happened")]
     assert counted._value.get() == before + 3
+    assert OUTBOX_UNROUTABLE_TYPE.labels("unit_probe", "probe.other")._value.get() == 0
