@@ -110,6 +110,9 @@ def parse(text: str) -> tuple[list[tuple[int, dict]], list[dict]]:
             continue
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             errors.append({"line": line, "pointer": "#/row", "detail": "more cells than header columns"})
+        # PostgreSQL text cannot hold U+0000 (Python's csv reads it since 3.11): the row is invalid, not a 500.
+        errors += [{"line": line, "pointer": f"#/{column}", "detail": "must not contain the NUL character (U+0000)"}
+                   for column, cell in zip(header, cells) if "\x00" in cell]
         rows.append((line, dict(zip(header, cells))))
         if len(rows) > MAX_ROWS:
             return [], [{"line": line, "pointer": "#/file", "detail": f"at most {MAX_ROWS} rows per import"}]

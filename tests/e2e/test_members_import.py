@@ -36,6 +36,21 @@ def test_an_invalid_row_blocks_the_whole_file_unless_skipped(stack):
     assert ok(admin.get(stack.url + "/v1/organizations", params={"q": tag}))["total_items"] == 2
 
 
+def test_a_nul_character_in_a_cell_is_reported_on_its_line_and_column(stack):
+    """PostgreSQL text cannot hold U+0000: the row is refused like any invalid row, not a 500."""
+    world(stack)
+    tag = uuid.uuid4().hex[:5]
+    admin = stack.session("admin")
+    text = HEADER + (f"いこい{tag},イコイ,特定非営利活動法人,012301,012301,居場所,居場所づくり,はい,\n"
+                     f"ぬる{tag}\x00,,NPO法人,012301,012301,,,,\n")
+    r = csv_post(admin, stack, text)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [{"line": 3, "pointer": "#/name",
+                                   "detail": "must not contain the NUL character (U+0000)"}]
+    report = ok(csv_post(admin, stack, text, skip_invalid="true"))
+    assert [r["status"] for r in report["rows"]] == ["created", "invalid"]
+
+
 def test_reimporting_the_same_file_creates_no_duplicates(stack):
     world(stack)
     tag = uuid.uuid4().hex[:5]

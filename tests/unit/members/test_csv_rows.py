@@ -29,6 +29,12 @@ def test_missing_and_unknown_columns_are_reported_on_line_one():
     assert "colour" in errors[0]["detail"]
 
 
+def test_a_nul_character_is_reported_with_its_line_and_column():
+    rows, errors = parse("name,legal_form,home_area_code,service_area_codes\nA\x00,任意団体,012301,012301\n")
+    assert errors == [{"line": 2, "pointer": "#/name", "detail": "must not contain the NUL character (U+0000)"}]
+    assert [line for line, _ in rows] == [2]  # still a row: it is reported as invalid with the others
+
+
 def test_shift_jis_files_are_decoded():
     assert decode("名前".encode("cp932")) == "名前"
     assert decode("\ufeff名前".encode("utf-8")) == "名前"
