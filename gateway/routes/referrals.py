@@ -48,7 +48,7 @@ def _if_match() -> str:
 
 @endpoint(bp, "/v1/referrals", "POST", summary="Refer a person to an organisation or to a pool",
           audience=ACTORS, tags=TAGS, body=ReferralCreateSchema, response=ReferralView, status=201,
-          extra_responses=IDEMPOTENCY,
+          extra_responses=IDEMPOTENCY, body_loaded_by_service=True,
           description="Requires an `Idempotency-Key` header (≤255 characters, scoped to your organisation): the "
                       "same key with the same body replays the first response (`Idempotent-Replayed: true`); "
                       "with another body it is refused (422); while the first is in flight, 409. Needs a consent "

@@ -322,6 +322,20 @@ def test_consent_or_a_legal_basis_is_required(stack, net):
     assert post(sender, url, body).status_code == 201
 
 
+def test_an_invalid_body_is_answered_field_by_field_by_the_service_and_nothing_is_written(stack, net):
+    """The gateway leaves loading this body to the service (body_loaded_by_service): the same 422 either way."""
+    url, sender, target = stack.url, net.partner("登別NPO"), net.ids["伊達ひきこもり支援"]
+    key = str(uuid.uuid4())
+    body = {**referral_body(target=target), "urgency": "whenever", "colour": "blue"}
+    body["person"] = {**body["person"], "phone": "call me"}
+    errors = problem(post(sender, url, body, key), 422)["errors"]
+    assert {e["pointer"] for e in errors} == {"#/urgency", "#/colour", "#/person/phone"}
+    assert all("call me" not in e["detail"] and "whenever" not in e["detail"] for e in errors)
+    with connect("referrals") as conn:
+        assert conn.execute("SELECT count(*) AS n FROM idempotency_keys WHERE idempotency_key = %s",
+                            (key,)).fetchone()["n"] == 0
+
+
 def test_consent_limits_the_fields_the_target_sees(stack, net):
     ref = send(net, "登別NPO", target="伊達ひきこもり支援", consent=consent(fields=["name", "phone"]))
     person = net.partner("伊達ひきこもり支援").get(stack.url + f"/v1/referrals/{ref['id']}").json()["person"]
