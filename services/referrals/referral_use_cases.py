@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 
 
 from services.servicekit.caller import STAFF_ROLES, Principal
-from services.servicekit.database import run_together
 from services.servicekit.edge import load_input
 from services.servicekit.jsonable import jsonable
 from services.servicekit.errors import (BadRequest, Conflict, Forbidden, InvalidInput, NotFound,
@@ -225,9 +224,8 @@ def _write_new(uow, referrals: list[NewReferral]) -> None:
     and their `referral.requested` events with one outbox INSERT, in the caller's transaction."""
     if not referrals:
         return
-    # (psycopg's pipeline mode was measured slower here under eventlet's select-based waits: not used)
-    repo.insert_new_referrals(uow.conn, [(n.row, n.sealed, n.identity_hash, n.ctx.principal, n.ctx.request_id,
-                                          n.idempotency) for n in referrals])
+    uow.write(*repo.new_referrals_statement([(n.row, n.sealed, n.identity_hash, n.ctx.principal, n.ctx.request_id,
+                                           n.idempotency) for n in referrals]))
     requested = [n for n in referrals if n.row["status"] == rl.REQUESTED]
     uow.emit_all([(ev.REQUESTED, _event_payload(n.ctx, n.row, status=rl.REQUESTED, revision=1,
                                                 target=n.row["target_organization_id"], interested=n.interested),
@@ -277,7 +275,7 @@ def create_referrals(uow, requests: list[CreateRequest]) -> list:
         statements += [repo.lock_idempotency_key(sender, requests[i].idempotency_key),
                        repo.find_idempotency_key(sender, requests[i].idempotency_key)]
     parties = {p for sender, data, _ in checked.values() for p in (sender, _target_of(data)) if p}
-    *key_rows, org_rows = run_together(uow.conn, *statements, directory.organizations_statement(sorted(parties)))
+    *key_rows, org_rows = uow.read_together(*statements, directory.organizations_statement(sorted(parties)))
     orgs = directory.organizations_from(org_rows)
     new: list[NewReferral] = []
     keys_in_batch: set[tuple[str, str]] = set()

@@ -57,11 +57,11 @@ def _hex(value: bytes | None) -> str | None:
     return value.hex() if value is not None else None
 
 
-def insert_new_referrals(conn, referrals: list[tuple]) -> None:
-    """One round trip for any number of new referrals, each given as (row, sealed person, identity hash, actor,
-    request id, idempotency key tuple or None): the referrals (revision 1), their sealed persons, their `created`
-    history entries and the idempotency keys with their responses (foreign keys are checked at the end of the
-    statement)."""
+def new_referrals_statement(referrals: list[tuple]) -> tuple[str, tuple]:
+    """(sql, params) of one statement for any number of new referrals, each given as (row, sealed person,
+    identity hash, actor, request id, idempotency key tuple or None): the referrals (revision 1), their sealed
+    persons, their `created` history entries and the idempotency keys with their responses (foreign keys are
+    checked at the end of the statement)."""
     rows = []
     for r, sealed, identity_hash, actor, request_id, idempotency in referrals:
         key_org, key, fingerprint, status, body = idempotency or (None, None, None, None, None)
@@ -71,7 +71,7 @@ def insert_new_referrals(conn, referrals: list[tuple]) -> None:
                      "actor_organization_id": actor.organization_id, "request_id": request_id,
                      "key_organization_id": key_org, "idempotency_key": key, "fingerprint": _hex(fingerprint),
                      "response_status": status, "response_body": body})
-    conn.execute(_INSERT_NEW_REFERRALS, (Jsonb(rows, dumps=_dumps),))
+    return _INSERT_NEW_REFERRALS, (Jsonb(rows, dumps=_dumps),)
 
 
 def _dumps(value) -> str:

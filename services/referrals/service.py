@@ -82,7 +82,8 @@ class ReferralsService(OperationsEndpoints):
         return coalesced_calls.answer_each(requests, self._create, service=self.name, method="create_referrals")
 
     def _create(self, requests) -> list:
-        with self.db.unit_of_work() as uow:
+        # Staged: its reads come first and its writes travel with COMMIT (servicekit/database.py).
+        with self.db.unit_of_work(staged=True) as uow:
             now = uc.utcnow()
             creates = [uc.CreateRequest(uc.Context(uow, coalesced_calls.principal_of(r),
                                                    coalesced_calls.request_id_of(r), self.keys, now), *r["args"])

@@ -9,9 +9,13 @@ def append(conn, envelope: dict) -> None:
 
 def append_all(conn, envelopes: list[dict]) -> None:
     """Several envelopes in one INSERT (one round trip), in order."""
-    if not envelopes:
-        return
+    if envelopes:
+        conn.execute(*insert_statement(envelopes))
+
+
+def insert_statement(envelopes: list[dict]) -> tuple[str, tuple]:
+    """(sql, params) of the INSERT that appends these envelopes, for a unit of work that sends it later."""
     # One jsonb parameter whatever the number: one statement text, parsed and prepared once.
-    conn.execute("INSERT INTO outbox (event_id, event_type, envelope) "
-                 "SELECT (e->>'event_id')::uuid, e->>'type', e FROM jsonb_array_elements(%s::jsonb) e",
-                 (Jsonb(envelopes),))
+    return ("INSERT INTO outbox (event_id, event_type, envelope) "
+            "SELECT (e->>'event_id')::uuid, e->>'type', e FROM jsonb_array_elements(%s::jsonb) e",
+            (Jsonb(envelopes),))

@@ -40,7 +40,8 @@ def _insert(conn, ring):
         "forwarded_from_id": None, "part_of_id": None, "created_by": "t",
         "created_at": "2026-11-22T00:00:00Z", "requested_at": "2026-11-22T00:00:00Z"}
     actor = Principal("t", "partner", organization_id=row["sender_organization_id"])
-    repo.insert_new_referrals(conn, [(row, ring.seal(PERSON, rid), ring.identity_hash(PERSON), actor, None, None)])
+    conn.execute(*repo.new_referrals_statement([(row, ring.seal(PERSON, rid), ring.identity_hash(PERSON), actor, None,
+                                                 None)]))
     return rid
 
 
