@@ -79,7 +79,9 @@ class UnitOfWork:
 
 class StagedUnitOfWork(UnitOfWork):
     """One transaction in two round trips (see the module's docstring). Writes are held until commit, so a
-    statement cannot read what this unit of work wrote before it: use it where the reads all come first."""
+    statement cannot read what this unit of work wrote before it: use it where the reads all come first. Go
+    through `read_together`, `write` and `emit_all` only: the connection is in autocommit mode, so a statement
+    sent on `conn` before the first read would run outside the transaction (after it, reads are fine)."""
 
     def __init__(self, conn, producer: str, correlation_id: str | None, consumer: str | None):
         super().__init__(conn, producer, correlation_id, consumer)
@@ -105,6 +107,9 @@ class StagedUnitOfWork(UnitOfWork):
         statements = ([] if self._begun else [("BEGIN", ())]) + self._staged + [("COMMIT", ())]
         self._begun = True
         run_together(self.conn, *statements)
+
+    def already_processed(self, envelope: dict) -> bool:
+        raise TypeError("an event handler records what it processed in an ordinary unit of work")
 
     def roll_back(self) -> None:
         """After a failure: end the transaction the server may still hold open (a statement that failed in the

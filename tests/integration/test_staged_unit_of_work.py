@@ -93,3 +93,14 @@ def test_writes_without_reads_begin_and_commit_in_one_message(session):
     with session.unit_of_work(staged=True) as uow:
         uow.write(*insert(6))
     assert written() == ([6], [])
+
+
+def test_an_event_handlers_idempotency_record_is_refused(session):
+    """processed_messages must commit with the handler's writes; a staged unit would write it outside its
+    transaction before the first read."""
+    with pytest.raises(TypeError, match="ordinary unit of work"):
+        with session.unit_of_work(staged=True) as uow:
+            uow.already_processed({"event_id": str(uuid.uuid4())})
+    with connect("probe") as conn:
+        assert conn.execute("SELECT count(*) AS n FROM processed_messages WHERE consumer = 'probe.staged'"
+                            ).fetchone()["n"] == 0
