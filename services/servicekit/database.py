@@ -81,7 +81,11 @@ class StagedUnitOfWork(UnitOfWork):
     """One transaction in two round trips (see the module's docstring). Writes are held until commit, so a
     statement cannot read what this unit of work wrote before it: use it where the reads all come first. Go
     through `read_together`, `write` and `emit_all` only: the connection is in autocommit mode, so a statement
-    sent on `conn` before the first read would run outside the transaction (after it, reads are fine)."""
+    sent on `conn` before the first read would run outside the transaction (after it, reads are fine).
+
+    Its values travel inside the statement text (client-side binding, as with run_together), and PostgreSQL logs
+    a failing statement whole (log_min_error_statement): stage nothing that must not reach the server's log.
+    The referral create stages only sealed persons, keyed hashes and non-personal fields."""
 
     def __init__(self, conn, producer: str, correlation_id: str | None, consumer: str | None):
         super().__init__(conn, producer, correlation_id, consumer)
