@@ -89,10 +89,17 @@ def test_an_error_between_the_reads_and_the_commit_rolls_back(session):
         assert not conn.autocommit and conn.info.transaction_status.name == "IDLE"
 
 
-def test_writes_without_reads_begin_and_commit_in_one_message(session):
+def test_writes_without_reads_commit_all_or_nothing(session):
+    with pytest.raises(Exception, match="staged_probe_n_check"):
+        with session.unit_of_work(staged=True) as uow:
+            uow.write(*insert(6))
+            uow.write(*insert(-6))
+    assert written() == ([], [])
     with session.unit_of_work(staged=True) as uow:
-        uow.write(*insert(6))
-    assert written() == ([6], [])
+        uow.write(*insert(7))
+    assert written() == ([7], [])
+    with session.pool.connection() as conn:
+        assert not conn.autocommit and conn.info.transaction_status.name == "IDLE"
 
 
 def test_an_event_handlers_idempotency_record_is_refused(session):
